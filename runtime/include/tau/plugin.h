@@ -1,0 +1,40 @@
+/* plugin.h: what a tau plugin exports.
+ *
+ *   TAU_PLUGIN_EXPORT int plugin_init(PluginHooks* hooks);   // fill hooks, 0 = ok
+ *   TAU_PLUGIN_EXPORT void plugin_destroy(void);             // after all work ended
+ *
+ * The host zero-fills the hooks and sets struct_size and abi_version before calling
+ * plugin_init. New hooks are only ever appended, so a plugin built against an older
+ * header fills a prefix and leaves the rest NULL.
+ */
+#ifndef TAU_PLUGIN_H
+#define TAU_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tau.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TAU_PLUGIN_EXPORT __attribute__((visibility("default")))
+
+typedef struct tau_plugin_hooks {
+  uint32_t struct_size; /* sizeof(PluginHooks) as the host knows it */
+  uint32_t abi_version; /* the host's TAU_ABI_VERSION */
+  /* Starts the plugin's work on the input bytes (valid only during the call) and
+   * returns the id of the task that represents it, or 0 when the work needs no
+   * task (it lives on the loop as timers or sockets). */
+  tau_task_id (*process)(const uint8_t* data, size_t len);
+} PluginHooks;
+
+typedef int (*tau_plugin_init_fn)(PluginHooks* hooks);
+typedef void (*tau_plugin_destroy_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TAU_PLUGIN_H */

@@ -1,0 +1,199 @@
+/* tau.h: the whole C ABI that the tau host exports to its plugins.
+ *
+ * One libuv loop on one thread (the "loop thread") runs every task, timer and I/O
+ * callback of every plugin. Plugins resolve these symbols against the host
+ * executable when they are loaded.
+ *
+ * Rules that hold for every function here:
+ * - Call them on the loop thread. Exceptions: tau_post, tau_on_loop_thread and the
+ *   version queries, which any thread may call. Called from another thread the
+ *   others fail with TAU_E_WRONG_THREAD (or return NULL).
+ * - Callbacks are always invoked on the loop thread from the top of a loop
+ *   iteration, never from inside the tau_* call that registered or triggered them.
+ *   A callback may therefore resume a coroutine directly.
+ * - Errors are negative integers: libuv's (negative errno) or the TAU_E_* below.
+ *   tau_strerror() names any of them.
+ * - No C++ type crosses this header, and no exception may cross it: a callback
+ *   must not throw.
+ */
+#ifndef TAU_TAU_H
+#define TAU_TAU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct addrinfo;
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TAU_ABI_VERSION 1
+
+#if defined(TAU_BUILDING_HOST)
+#define TAU_API __attribute__((visibility("default")))
+#else
+#define TAU_API
+#endif
+
+/* Error codes that are not errno values. */
+#define TAU_E_WRONG_THREAD (-4001) /* called off the loop thread */
+#define TAU_E_IN_LOOP (-4002)      /* tau_block_on called from inside the running loop */
+#define TAU_E_STALLED (-4003)      /* nothing left on the loop can make the condition true */
+#define TAU_E_NO_TASK (-4004)      /* unknown (or already released) task id */
+#define TAU_E_THREW (-4005)        /* plugin code threw an exception into the runtime */
+
+TAU_API const char* tau_strerror(int err);
+
+/* ---- versions ---------------------------------------------------------- */
+
+TAU_API uint32_t tau_abi_version(void);
+TAU_API const char* tau_version(void);
+
+/* ---- the loop ---------------------------------------------------------- */
+
+typedef void (*tau_callback)(void* ctx);
+
+/* Nonzero when the calling thread is the loop thread. */
+TAU_API int tau_on_loop_thread(void);
+
+/* Runs cb(ctx) on the loop thread soon, in FIFO order. Safe from any thread. */
+TAU_API int tau_post(tau_callback cb, void* ctx);
+
+/* Milliseconds of the loop's monotonic clock. */
+TAU_API uint64_t tau_now_ms(void);
+
+/* Keep the loop alive while a count of holds is nonzero (for work the loop cannot
+ * see, such as a task awaiting a signal). Every tau_loop_hold needs one release. */
+TAU_API void tau_loop_hold(void);
+TAU_API void tau_loop_release(void);
+
+/* Drives the loop on the calling thread until done(ctx) returns nonzero.
+ * Returns 0, TAU_E_IN_LOOP when the loop is already running on this thread (a
+ * callback or task tried to block), TAU_E_WRONG_THREAD, or TAU_E_STALLED when the
+ * loop has nothing left to run and done(ctx) is still zero. */
+TAU_API int tau_block_on(int (*done)(void* ctx), void* ctx);
+
+/* ---- tasks ------------------------------------------------------------- */
+
+typedef uint64_t tau_task_id; /* 0 is never a task */
+
+enum tau_task_status {
+  TAU_TASK_RUNNING = 0,
+  TAU_TASK_OK = 1,
+  TAU_TASK_FAILED = 2,
+  TAU_TASK_ABORTED = 3
+};
+
+/* What the runtime may ask of the code behind a task. */
+typedef struct tau_task_vtable {
+  /* Abort was requested: stop the work now (destroy a coroutine frame, close what
+   * it owns). The task is then complete as TAU_TASK_ABORTED. May be NULL. */
+  void (*cancel)(void* ctx);
+  /* The runtime no longer needs ctx (after completion or cancel). May be NULL. */
+  void (*release)(void* ctx);
+} tau_task_vtable;
+
+/* Registers a running task whose work is already scheduled by the caller. */
+TAU_API tau_task_id tau_task_new(const tau_task_vtable* vtable, void* ctx);
+
+/* Marks a running task finished with TAU_TASK_OK or TAU_TASK_FAILED (error: a
+ * one-line reason, copied). Joiners are called back on a later iteration. */
+TAU_API int tau_task_complete(tau_task_id id, int status, const char* error);
+
+/* Convenience for C: a task that runs fn(ctx) once on the loop and completes. */
+TAU_API tau_task_id tau_spawn(tau_callback fn, void* ctx);
+
+typedef void (*tau_join_cb)(void* ctx, tau_task_id id, int status, const char* error);
+
+/* Calls cb once the task is complete (at once, on the next iteration, when it
+ * already is). A joined task's failure counts as observed. */
+TAU_API int tau_task_join(tau_task_id id, tau_join_cb cb, void* ctx);
+/* Withdraws a tau_task_join that has not been called back yet. */
+TAU_API int tau_task_unjoin(tau_task_id id, tau_join_cb cb, void* ctx);
+
+/* Requests abort; the task's cancel runs on a later iteration. No-op on a complete task. */
+TAU_API int tau_task_abort(tau_task_id id);
+
+/* The caller will not join: the runtime forgets the task once complete. A failure
+ * nobody observed is then reported on stderr, naming the plugin, and counts against
+ * it; outcome_seen != 0 says the caller already saw the outcome itself. */
+TAU_API int tau_task_detach(tau_task_id id, int outcome_seen);
+
+/* TAU_TASK_* of a task, or TAU_E_NO_TASK. */
+TAU_API int tau_task_status(tau_task_id id);
+
+/* Number of tasks not yet complete. */
+TAU_API size_t tau_task_running_count(void);
+
+/* ---- timers ------------------------------------------------------------ */
+
+typedef struct tau_timer tau_timer_t;
+typedef void (*tau_timer_cb)(void* ctx);
+
+/* Fires after timeout_ms, then every repeat_ms when repeat_ms > 0. *out stays valid
+ * (also after a one-shot fired) until tau_timer_stop. */
+TAU_API int tau_timer_start(tau_timer_t** out, uint64_t timeout_ms, uint64_t repeat_ms,
+                            tau_timer_cb cb, void* ctx);
+/* Re-arms a started timer with new times. */
+TAU_API int tau_timer_restart(tau_timer_t* timer, uint64_t timeout_ms, uint64_t repeat_ms);
+/* Stops the timer and frees the handle. */
+TAU_API void tau_timer_stop(tau_timer_t* timer);
+
+/* ---- file descriptor readiness ---------------------------------------- */
+
+enum tau_poll_event { TAU_READABLE = 1, TAU_WRITABLE = 2, TAU_DISCONNECT = 4 };
+
+typedef struct tau_poll tau_poll_t;
+/* status < 0 reports an error on the descriptor; events then holds every event
+ * asked for, so that whoever waits tries the operation and sees the error. */
+typedef void (*tau_poll_cb)(void* ctx, int status, int events);
+
+/* Watches fd (level-triggered) for events. While events != 0 the watch keeps the
+ * loop alive. */
+TAU_API int tau_poll_start(tau_poll_t** out, int fd, int events, tau_poll_cb cb, void* ctx);
+/* Changes the events watched; 0 pauses the watch. */
+TAU_API int tau_poll_update(tau_poll_t* poll, int events);
+/* Stops watching and frees the handle. Call before closing fd. */
+TAU_API void tau_poll_stop(tau_poll_t* poll);
+
+/* ---- blocking work ----------------------------------------------------- */
+
+typedef void (*tau_work_fn)(void* ctx);
+typedef void (*tau_work_done_cb)(void* ctx, int status);
+
+/* Runs work(ctx) on the blocking pool (a thread that is not the loop thread), then
+ * done(ctx, status) on the loop thread. Pending work keeps the loop alive. */
+TAU_API int tau_work_submit(tau_work_fn work, tau_work_done_cb done, void* ctx);
+
+/* ---- signals ----------------------------------------------------------- */
+
+typedef struct tau_signal tau_signal_t;
+typedef void (*tau_signal_cb)(void* ctx, int signum);
+
+/* Delivers signum to cb on the loop thread. A signal watch does not keep the loop
+ * alive by itself (hold the loop while awaiting one). While a plugin watches SIGINT
+ * or SIGTERM, the host leaves that signal to it instead of shutting down. */
+TAU_API int tau_signal_start(tau_signal_t** out, int signum, tau_signal_cb cb, void* ctx);
+TAU_API void tau_signal_stop(tau_signal_t* signal);
+
+/* ---- name resolution --------------------------------------------------- */
+
+typedef struct tau_getaddrinfo_req tau_getaddrinfo_t;
+/* res belongs to the callee: free it with tau_freeaddrinfo. status < 0 is a libuv
+ * EAI error (UV_EAI_*), or UV_ECANCELED. */
+typedef void (*tau_getaddrinfo_cb)(void* ctx, int status, struct addrinfo* res);
+
+/* getaddrinfo(3) on the blocking pool, answered on the loop thread. *out is valid
+ * until the callback runs or the lookup is cancelled. */
+TAU_API int tau_getaddrinfo(tau_getaddrinfo_t** out, const char* node, const char* service,
+                            const struct addrinfo* hints, tau_getaddrinfo_cb cb, void* ctx);
+/* The callback will not be called; res of a lookup still in flight is freed. */
+TAU_API void tau_getaddrinfo_cancel(tau_getaddrinfo_t* req);
+TAU_API void tau_freeaddrinfo(struct addrinfo* res);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TAU_TAU_H */

@@ -1,0 +1,8 @@
+// tau.hpp: the C++20 API over tau.h, header-only. Include this one header.
+#pragma once
+
+#include "tau/blocking.hpp"
+#include "tau/error.hpp"
+#include "tau/task.hpp"
+#include "tau/tau.h"
+#include "tau/time.hpp"

@@ -1,0 +1,33 @@
+// build_info.cpp: what `tau --info` says about this build.
+#include "build_info.hpp"
+
+#include <boost/version.hpp>
+#include <uv.h>
+
+#include <cstdlib>
+
+#include "tau/tau.h"
+
+namespace tau::detail {
+
+std::string build_cache_dir() {
+  if (const char* dir = std::getenv("TAU_CACHE_DIR"); dir != nullptr && *dir != '\0') return dir;
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.tau/buildcache";
+}
+
+void print_info(std::FILE* out) {
+  std::fprintf(out, "tau %s\n", tau_version());
+  std::fprintf(out, "  plugin ABI version: %u\n", tau_abi_version());
+  std::fprintf(out, "  compiler:           %s (%s)\n", TAU_COMPILER, TAU_COMPILER_PATH);
+  std::fprintf(out, "  C++ standard:       C++%s\n", TAU_CXX_STANDARD);
+  std::fprintf(out, "  build type:         %s\n", TAU_BUILD_TYPE);
+  std::fprintf(out, "  flags:              %s\n", TAU_CXX_FLAGS);
+  std::fprintf(out, "  sanitizers:         %s\n", TAU_SANITIZE_ENABLED ? "address,undefined" : "none");
+  std::fprintf(out, "  libuv:              %s (built against %s)\n", uv_version_string(), TAU_LIBUV_BUILD_VERSION);
+  std::fprintf(out, "  Boost:              %d.%d.%d (the Asio shim is pinned to this version)\n",
+               BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100);
+  std::fprintf(out, "  build cache:        %s\n", build_cache_dir().c_str());
+}
+
+}  // namespace tau::detail

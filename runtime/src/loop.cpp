@@ -1,0 +1,210 @@
+// loop.cpp: the one loop, its thread, the post queue, loop holds and block_on.
+#include <uv.h>
+
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "runtime.hpp"
+
+namespace tau::detail {
+namespace {
+
+struct posted {
+  tau_callback cb;
+  void* ctx;
+  owner_id owner;
+};
+
+struct loop_state {
+  uv_loop_t loop{};
+  // Active exactly while `local` is non-empty: it drains the queue, keeps the loop
+  // alive and keeps it from blocking in poll.
+  uv_idle_t drain{};
+  // Wakes the loop for posts from other threads; referenced only while held.
+  uv_async_t wake{};
+  std::vector<posted> local;
+  std::mutex remote_mutex;
+  std::vector<posted> remote;
+  size_t holds = 0;
+  int run_depth = 0;
+  bool initialized = false;
+  std::vector<std::string> owner_names{"host"};
+  std::vector<size_t> owner_failures{0};
+};
+
+loop_state state;
+thread_local bool t_loop_thread = false;
+owner_id g_current_owner = host_owner;
+
+void run_posted(std::vector<posted>& batch) {
+  for (const posted& p : batch) guarded_call(p.owner, "posted callback", [&] { p.cb(p.ctx); });
+  batch.clear();
+}
+
+void on_drain(uv_idle_t*) {
+  std::vector<posted> batch;
+  batch.swap(state.local);  // posts made while running go to the next iteration
+  run_posted(batch);
+  if (state.local.empty()) uv_idle_stop(&state.drain);
+  else if (state.local.capacity() < batch.capacity()) state.local.swap(batch);
+}
+
+void enqueue_local(posted p) {
+  if (state.local.empty()) uv_idle_start(&state.drain, on_drain);
+  state.local.push_back(p);
+}
+
+void on_wake(uv_async_t*) {
+  std::vector<posted> moved;
+  {
+    std::lock_guard lock(state.remote_mutex);
+    moved.swap(state.remote);
+  }
+  for (const posted& p : moved) enqueue_local(p);
+}
+
+void close_any(uv_handle_t* h, void*) {
+  if (!uv_is_closing(h)) uv_close(h, h->data != nullptr ? delete_wrapper : nullptr);
+}
+
+}  // namespace
+
+void runtime_init() {
+  if (state.initialized) return;
+  uv_loop_init(&state.loop);
+  uv_idle_init(&state.loop, &state.drain);
+  state.drain.data = nullptr;
+  uv_async_init(&state.loop, &state.wake, on_wake);
+  state.wake.data = nullptr;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&state.wake));
+  state.holds = 0;
+  state.run_depth = 0;
+  state.initialized = true;
+  t_loop_thread = true;
+}
+
+void runtime_close() {
+  if (!state.initialized) return;
+  tasks_reset();
+  signals_reset();
+  // Handles owned by subsystems free themselves in their close callbacks; handles
+  // nobody stopped are closed here without a callback.
+  uv_walk(&state.loop, close_any, nullptr);
+  uv_run(&state.loop, UV_RUN_DEFAULT);
+  if (uv_loop_close(&state.loop) != 0) std::fprintf(stderr, "tau: loop closed with handles still open\n");
+  state.local.clear();
+  state.remote.clear();
+  state.initialized = false;
+  t_loop_thread = false;
+  state.owner_names.resize(1);
+  state.owner_failures.assign(1, 0);
+}
+
+int runtime_run() {
+  if (!t_loop_thread) return TAU_E_WRONG_THREAD;
+  if (state.run_depth > 0) return TAU_E_IN_LOOP;
+  ++state.run_depth;
+  uv_run(&state.loop, UV_RUN_DEFAULT);
+  --state.run_depth;
+  return 0;
+}
+
+uv_loop_t* loop() { return &state.loop; }
+void delete_wrapper(uv_handle_t* handle) { delete static_cast<handle_wrapper*>(handle->data); }
+bool on_loop_thread() { return t_loop_thread; }
+bool loop_running() { return state.run_depth > 0; }
+
+owner_id current_owner() { return g_current_owner; }
+
+owner_id register_owner(std::string name) {
+  state.owner_names.push_back(std::move(name));
+  state.owner_failures.push_back(0);
+  return static_cast<owner_id>(state.owner_names.size() - 1);
+}
+
+const std::string& owner_name(owner_id owner) {
+  return state.owner_names.at(owner < state.owner_names.size() ? owner : 0);
+}
+
+size_t failure_count(owner_id owner) {
+  return owner < state.owner_failures.size() ? state.owner_failures[owner] : 0;
+}
+
+void report_failure(owner_id owner, std::string_view message) {
+  if (owner >= state.owner_failures.size()) owner = host_owner;
+  ++state.owner_failures[owner];
+  const std::string& name = owner_name(owner);
+  if (owner == host_owner) std::fprintf(stderr, "tau: %.*s\n", int(message.size()), message.data());
+  else std::fprintf(stderr, "tau: plugin '%s': %.*s\n", name.c_str(), int(message.size()), message.data());
+}
+
+owner_scope::owner_scope(owner_id owner) : saved_(g_current_owner) { g_current_owner = owner; }
+owner_scope::~owner_scope() { g_current_owner = saved_; }
+
+}  // namespace tau::detail
+
+using namespace tau::detail;
+
+extern "C" {
+
+const char* tau_strerror(int err) {
+  switch (err) {
+    case 0: return "success";
+    case TAU_E_WRONG_THREAD: return "called off the loop thread";
+    case TAU_E_IN_LOOP: return "blocking call from inside the running loop (would deadlock)";
+    case TAU_E_STALLED: return "nothing left on the loop can finish the wait";
+    case TAU_E_NO_TASK: return "no such task";
+    case TAU_E_THREW: return "plugin code threw an exception";
+    default: return uv_strerror(err);
+  }
+}
+
+uint32_t tau_abi_version(void) { return TAU_ABI_VERSION; }
+const char* tau_version(void) { return TAU_VERSION_STRING; }
+
+int tau_on_loop_thread(void) { return t_loop_thread ? 1 : 0; }
+
+int tau_post(tau_callback cb, void* ctx) {
+  if (cb == nullptr) return UV_EINVAL;
+  if (t_loop_thread) {
+    enqueue_local({cb, ctx, g_current_owner});
+    return 0;
+  }
+  {
+    std::lock_guard lock(state.remote_mutex);
+    state.remote.push_back({cb, ctx, host_owner});
+  }
+  return uv_async_send(&state.wake);
+}
+
+uint64_t tau_now_ms(void) { return uv_now(&state.loop); }
+
+void tau_loop_hold(void) {
+  if (!t_loop_thread) return;
+  if (state.holds++ == 0) uv_ref(reinterpret_cast<uv_handle_t*>(&state.wake));
+}
+
+void tau_loop_release(void) {
+  if (!t_loop_thread || state.holds == 0) return;
+  if (--state.holds == 0) uv_unref(reinterpret_cast<uv_handle_t*>(&state.wake));
+}
+
+int tau_block_on(int (*done)(void* ctx), void* ctx) {
+  if (!t_loop_thread) return TAU_E_WRONG_THREAD;
+  if (state.run_depth > 0) return TAU_E_IN_LOOP;
+  ++state.run_depth;
+  int result = 0;
+  while (!done(ctx)) {
+    if (uv_run(&state.loop, UV_RUN_ONCE) == 0 && !done(ctx)) {
+      result = TAU_E_STALLED;
+      break;
+    }
+  }
+  --state.run_depth;
+  return result;
+}
+
+}  // extern "C"

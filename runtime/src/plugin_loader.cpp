@@ -1,0 +1,76 @@
+// plugin_loader.cpp: dlopen a plugin, check it, and call its entry points.
+#include "plugin_loader.hpp"
+
+#include <dlfcn.h>
+#include <elf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace tau::detail {
+namespace {
+
+// Says what is wrong with a file that is not a loadable ELF shared object, before
+// dlopen gives a vaguer answer.
+std::string check_elf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::string("cannot open: ") + std::strerror(errno);
+  Elf64_Ehdr header{};
+  in.read(reinterpret_cast<char*>(&header), sizeof header);
+  if (in.gcount() < static_cast<std::streamsize>(EI_NIDENT) ||
+      std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0)
+    return "not an ELF shared object";
+  if (in.gcount() == sizeof header && header.e_type != ET_DYN)
+    return "an ELF file, but not a shared object (build it as a MODULE or SHARED library)";
+  return {};
+}
+
+}  // namespace
+
+std::optional<loaded_plugin> load_plugin(const std::string& path, std::string& error) {
+  if (std::string problem = check_elf(path); !problem.empty()) {
+    error = problem;
+    return std::nullopt;
+  }
+  // RTLD_NOW: a plugin that needs a tau_* symbol this host lacks fails here, not later.
+  void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (library == nullptr) {
+    error = std::string("cannot load: ") + dlerror();
+    return std::nullopt;
+  }
+  auto init = reinterpret_cast<tau_plugin_init_fn>(dlsym(library, "plugin_init"));
+  if (init == nullptr) {
+    dlclose(library);
+    error = "does not export plugin_init (declare it extern \"C\" TAU_PLUGIN_EXPORT)";
+    return std::nullopt;
+  }
+  loaded_plugin plugin;
+  plugin.path = path;
+  plugin.library = library;
+  plugin.destroy = reinterpret_cast<tau_plugin_destroy_fn>(dlsym(library, "plugin_destroy"));
+  plugin.owner = register_owner(path);
+  plugin.hooks.struct_size = sizeof(PluginHooks);
+  plugin.hooks.abi_version = TAU_ABI_VERSION;
+
+  int rc = -1;
+  bool returned = guarded_call(plugin.owner, "plugin_init", [&] { rc = init(&plugin.hooks); });
+  if (!returned || rc != 0 || plugin.hooks.process == nullptr) {
+    if (!returned) error = "plugin_init threw an exception";
+    else if (rc != 0) error = "plugin_init failed with code " + std::to_string(rc);
+    else error = "plugin_init did not set hooks->process";
+    if (returned && rc == 0 && plugin.destroy != nullptr) plugin.destroy();
+    dlclose(library);
+    return std::nullopt;
+  }
+  return plugin;
+}
+
+void unload_plugin(loaded_plugin& plugin) {
+  if (plugin.library == nullptr) return;
+  if (plugin.destroy != nullptr) guarded_call(plugin.owner, "plugin_destroy", [&] { plugin.destroy(); });
+  dlclose(plugin.library);
+  plugin.library = nullptr;
+}
+
+}  // namespace tau::detail

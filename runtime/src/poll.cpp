@@ -1,0 +1,64 @@
+// poll.cpp: file descriptor readiness, one uv_poll_t per watched descriptor.
+#include "runtime.hpp"
+
+struct tau_poll : tau::detail::handle_wrapper {
+  tau_poll(tau_poll_cb c, tau::detail::callback_target t) : cb(c), target(t) {}
+  uv_poll_t handle{};
+  tau_poll_cb cb;
+  tau::detail::callback_target target;
+  int events = 0;
+};
+
+using namespace tau::detail;
+
+namespace {
+
+void on_poll(uv_poll_t* handle, int status, int events) {
+  auto* p = wrapper_of<tau_poll>(handle->data);
+  // libuv stops the handle on POLLERR; report every watched event so that the
+  // waiters try their operation and meet the error themselves.
+  if (status < 0) events = p->events;
+  guarded_call(p->target.owner, "poll callback", [&] { p->cb(p->target.ctx, status, events); });
+}
+
+int to_uv_events(int events) {
+  return (events & TAU_READABLE ? UV_READABLE : 0) | (events & TAU_WRITABLE ? UV_WRITABLE : 0) |
+         (events & TAU_DISCONNECT ? UV_DISCONNECT : 0);
+}
+
+}  // namespace
+
+extern "C" {
+
+int tau_poll_start(tau_poll_t** out, int fd, int events, tau_poll_cb cb, void* ctx) {
+  if (!on_loop_thread()) return TAU_E_WRONG_THREAD;
+  if (out == nullptr || cb == nullptr) return UV_EINVAL;
+  auto* p = new tau_poll(cb, {ctx, current_owner()});
+  if (int err = uv_poll_init(loop(), &p->handle, fd); err != 0) {
+    delete p;
+    return err;
+  }
+  p->handle.data = static_cast<handle_wrapper*>(p);
+  if (int err = tau_poll_update(p, events); err != 0) {
+    tau_poll_stop(p);
+    return err;
+  }
+  *out = p;
+  return 0;
+}
+
+int tau_poll_update(tau_poll_t* p, int events) {
+  if (!on_loop_thread()) return TAU_E_WRONG_THREAD;
+  if (p == nullptr) return UV_EINVAL;
+  p->events = events;
+  if (events == 0) return uv_poll_stop(&p->handle);
+  return uv_poll_start(&p->handle, to_uv_events(events), on_poll);
+}
+
+void tau_poll_stop(tau_poll_t* p) {
+  if (p == nullptr || !on_loop_thread()) return;
+  uv_poll_stop(&p->handle);
+  close_wrapped(p, &p->handle);
+}
+
+}  // extern "C"

@@ -1,0 +1,51 @@
+// timer.cpp: one uv_timer_t per tau timer.
+#include "runtime.hpp"
+
+struct tau_timer : tau::detail::handle_wrapper {
+  tau_timer(tau_timer_cb c, tau::detail::callback_target t) : cb(c), target(t) {}
+  uv_timer_t handle{};
+  tau_timer_cb cb;
+  tau::detail::callback_target target;
+};
+
+using namespace tau::detail;
+
+namespace {
+
+void on_timer(uv_timer_t* handle) {
+  auto* t = wrapper_of<tau_timer>(handle->data);
+  guarded_call(t->target.owner, "timer callback", [&] { t->cb(t->target.ctx); });
+}
+
+}  // namespace
+
+extern "C" {
+
+int tau_timer_start(tau_timer_t** out, uint64_t timeout_ms, uint64_t repeat_ms, tau_timer_cb cb,
+                    void* ctx) {
+  if (!on_loop_thread()) return TAU_E_WRONG_THREAD;
+  if (out == nullptr || cb == nullptr) return UV_EINVAL;
+  auto* t = new tau_timer(cb, {ctx, current_owner()});
+  uv_timer_init(loop(), &t->handle);
+  t->handle.data = static_cast<handle_wrapper*>(t);
+  // The loop's clock is cached per iteration; a stale clock would fire early.
+  uv_update_time(loop());
+  uv_timer_start(&t->handle, on_timer, timeout_ms, repeat_ms);
+  *out = t;
+  return 0;
+}
+
+int tau_timer_restart(tau_timer_t* t, uint64_t timeout_ms, uint64_t repeat_ms) {
+  if (!on_loop_thread()) return TAU_E_WRONG_THREAD;
+  if (t == nullptr) return UV_EINVAL;
+  uv_update_time(loop());
+  return uv_timer_start(&t->handle, on_timer, timeout_ms, repeat_ms);
+}
+
+void tau_timer_stop(tau_timer_t* t) {
+  if (t == nullptr || !on_loop_thread()) return;
+  uv_timer_stop(&t->handle);
+  close_wrapped(t, &t->handle);
+}
+
+}  // extern "C"

@@ -1,0 +1,48 @@
+// work.cpp: the blocking pool (libuv's threadpool behind uv_queue_work).
+#include "runtime.hpp"
+
+using namespace tau::detail;
+
+namespace {
+
+struct work_request {
+  uv_work_t req;
+  tau_work_fn work;
+  tau_work_done_cb done;
+  callback_target target;
+  bool threw = false;
+};
+
+void run_work(uv_work_t* req) {
+  auto* w = static_cast<work_request*>(req->data);
+  try {
+    w->work(w->target.ctx);
+  } catch (...) {
+    w->threw = true;  // reported on the loop thread, where reporting is safe
+  }
+}
+
+void after_work(uv_work_t* req, int status) {
+  auto* w = static_cast<work_request*>(req->data);
+  if (w->threw) {
+    report_failure(w->target.owner, "blocking work threw an exception");
+    status = TAU_E_THREW;
+  }
+  if (w->done != nullptr)
+    guarded_call(w->target.owner, "blocking work completion", [&] { w->done(w->target.ctx, status); });
+  delete w;
+}
+
+}  // namespace
+
+extern "C" int tau_work_submit(tau_work_fn work, tau_work_done_cb done, void* ctx) {
+  if (!on_loop_thread()) return TAU_E_WRONG_THREAD;
+  if (work == nullptr) return UV_EINVAL;
+  auto* w = new work_request{{}, work, done, {ctx, current_owner()}};
+  w->req.data = w;
+  if (int err = uv_queue_work(loop(), &w->req, run_work, after_work); err != 0) {
+    delete w;
+    return err;
+  }
+  return 0;
+}
