@@ -88,6 +88,10 @@ void runtime_init() {
 
 void runtime_close() {
   if (!state.initialized) return;
+  // Let tasks still running end through their cancel, and run the completions and
+  // releases already posted, so no task state outlives the runtime.
+  abort_all_tasks();
+  for (int i = 0; i < 100 && !state.local.empty(); ++i) uv_run(&state.loop, UV_RUN_NOWAIT);
   tasks_reset();
   signals_reset();
   // Handles owned by subsystems free themselves in their close callbacks; handles

@@ -83,10 +83,12 @@ int run_plugins(const std::vector<std::string>& paths, const std::string& input)
 
   runtime_run();
 
-  if (g_shutdown_signal == 0) {
+  if (g_shutdown_signal == 0 && tau_task_running_count() > 0) {
     for (const running_task& t : running_tasks())
       report_failure(t.owner, "task " + std::to_string(t.id) +
                                   " never finished: nothing left on the loop could wake it");
+    abort_all_tasks();  // frees their frames before the plugins go away
+    runtime_run();
   }
   for (loaded_plugin& plugin : plugins) unload_plugin(plugin);
   for (const loaded_plugin& plugin : plugins)

@@ -36,7 +36,10 @@ std::optional<loaded_plugin> load_plugin(const std::string& path, std::string& e
   // RTLD_NOW: a plugin that needs a tau_* symbol this host lacks fails here, not later.
   void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (library == nullptr) {
-    error = std::string("cannot load: ") + dlerror();
+    // dlerror() says "PATH: reason"; the caller names the plugin already.
+    std::string reason = dlerror();
+    if (reason.rfind(path + ": ", 0) == 0) reason.erase(0, path.size() + 2);
+    error = "cannot load: " + reason;
     return std::nullopt;
   }
   auto init = reinterpret_cast<tau_plugin_init_fn>(dlsym(library, "plugin_init"));

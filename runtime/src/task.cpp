@@ -123,6 +123,7 @@ void run_c_spawn(void* ctx) {
 }  // namespace
 
 void tasks_reset() {
+  for (auto& [id, t] : g_tasks) release(t);
   g_tasks.clear();
   g_next_id = 1;
   g_running = 0;

@@ -1,0 +1,143 @@
+// Tests of timer.cpp (the C ABI) and time.hpp (sleep, sleep_until, timeout, interval).
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "runtime_fixture.hpp"
+#include "tau/tau.hpp"
+
+using namespace std::chrono_literals;
+using timer_test = runtime_test;
+using steady = std::chrono::steady_clock;
+
+TEST_F(timer_test, one_shot_timers_fire_in_deadline_order) {
+  std::vector<int> order;
+  struct entry {
+    std::vector<int>* order;
+    int id;
+    tau_timer_t* timer = nullptr;
+  };
+  std::vector<entry> entries{{&order, 30}, {&order, 10}, {&order, 20}};
+  for (auto& e : entries)
+    ASSERT_EQ(tau_timer_start(&e.timer, e.id, 0,
+                              [](void* ctx) {
+                                auto* e = static_cast<entry*>(ctx);
+                                EXPECT_TRUE(tau_on_loop_thread());
+                                e->order->push_back(e->id);
+                              },
+                              &e),
+              0);
+  tau::detail::runtime_run();
+  EXPECT_EQ(order, (std::vector<int>{10, 20, 30}));
+  for (auto& e : entries) tau_timer_stop(e.timer);
+}
+
+TEST_F(timer_test, repeating_timer_fires_until_stopped) {
+  struct counter {
+    int fired = 0;
+    tau_timer_t* timer = nullptr;
+  } c;
+  ASSERT_EQ(tau_timer_start(&c.timer, 1, 1,
+                            [](void* ctx) {
+                              auto* c = static_cast<counter*>(ctx);
+                              if (++c->fired == 5) tau_timer_stop(c->timer);
+                            },
+                            &c),
+            0);
+  tau::detail::runtime_run();
+  EXPECT_EQ(c.fired, 5);
+}
+
+TEST_F(timer_test, stopped_timer_never_fires) {
+  int fired = 0;
+  tau_timer_t* timer = nullptr;
+  ASSERT_EQ(tau_timer_start(&timer, 1, 0, [](void* ctx) { ++*static_cast<int*>(ctx); }, &fired), 0);
+  tau_timer_stop(timer);
+  tau::detail::runtime_run();
+  EXPECT_EQ(fired, 0);
+}
+
+TEST_F(timer_test, restart_moves_the_deadline) {
+  struct state {
+    tau_timer_t* timer = nullptr;
+    steady::time_point fired_at;
+  } s;
+  ASSERT_EQ(tau_timer_start(&s.timer, 1000, 0,
+                            [](void* ctx) { static_cast<state*>(ctx)->fired_at = steady::now(); }, &s),
+            0);
+  auto start = steady::now();
+  ASSERT_EQ(tau_timer_restart(s.timer, 5, 0), 0);
+  tau::detail::runtime_run();
+  EXPECT_GE(s.fired_at - start, 5ms);
+  EXPECT_LT(s.fired_at - start, 1000ms);  // the first deadline is gone
+  tau_timer_stop(s.timer);
+}
+
+TEST_F(timer_test, sleep_waits_at_least_its_duration) {
+  auto start = steady::now();
+  tau::block_on([]() -> tau::task<> { co_await tau::sleep(20ms); });
+  EXPECT_GE(steady::now() - start, 20ms);
+}
+
+TEST_F(timer_test, sleep_until_a_past_deadline_returns_promptly) {
+  auto start = steady::now();
+  tau::block_on([]() -> tau::task<> { co_await tau::sleep_until(steady::now() - 1s); });
+  EXPECT_LT(steady::now() - start, 1s);
+}
+
+TEST_F(timer_test, sleeping_tasks_interleave) {
+  std::string trace;
+  tau::block_on([&]() -> tau::task<> {
+    auto ticker = [&](char c, int ms) -> tau::task<> {
+      for (int i = 0; i < 3; ++i) {
+        co_await tau::sleep(std::chrono::milliseconds(ms));
+        trace += c;
+      }
+    };
+    auto a = tau::spawn([&] { return ticker('a', 10); });
+    auto b = tau::spawn([&] { return ticker('b', 25); });
+    co_await a;
+    co_await b;
+  });
+  EXPECT_EQ(trace, "aabab" "b");
+}
+
+TEST_F(timer_test, timeout_returns_the_value_of_a_fast_task) {
+  int v = tau::block_on([]() -> tau::task<int> {
+    co_return co_await tau::timeout(1s, []() -> tau::task<int> {
+      co_await tau::sleep(1ms);
+      co_return 7;
+    }());
+  });
+  EXPECT_EQ(v, 7);
+}
+
+TEST_F(timer_test, timeout_aborts_a_slow_task_and_throws) {
+  bool slow_finished = false;
+  auto slow = [&]() -> tau::task<int> {
+    co_await tau::sleep(10s);
+    slow_finished = true;
+    co_return 1;
+  };
+  auto start = steady::now();
+  EXPECT_THROW(tau::block_on([&]() -> tau::task<int> { co_return co_await tau::timeout(10ms, slow()); }),
+               tau::timed_out);
+  EXPECT_LT(steady::now() - start, 5s);
+  tau::detail::runtime_run();  // the abort of the inner task completes on a later iteration
+  EXPECT_FALSE(slow_finished);
+  EXPECT_EQ(tau_task_running_count(), 0u);
+}
+
+TEST_F(timer_test, interval_ticks_at_once_then_every_period) {
+  std::vector<steady::time_point> ticks;
+  tau::block_on([&]() -> tau::task<> {
+    tau::interval every(10ms);
+    for (int i = 0; i < 4; ++i) {
+      co_await every.tick();
+      ticks.push_back(steady::now());
+    }
+  });
+  ASSERT_EQ(ticks.size(), 4u);
+  EXPECT_LT(ticks[1] - ticks[0], 1s);
+  EXPECT_GE(ticks[3] - ticks[0], 25ms);  // three periods, allowing libuv's ms rounding
+}
