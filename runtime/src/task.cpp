@@ -1,6 +1,6 @@
 // task.cpp: the task table. A task is an id with a status; the work behind it is
 // the plugin's (a coroutine, a callback) and reaches the runtime only through its
-// vtable. Completion, cancel and join callbacks always run on a later iteration.
+// vtable. Completion, cancel and join callbacks always run later, from the loop.
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -58,7 +58,7 @@ void maybe_forget(tau_task_id id, task_record& t) {
   g_tasks.erase(id);
 }
 
-// Runs on a later iteration after a task completed or gained a joiner.
+// Runs from the loop after a task completed or gained a joiner.
 void flush(void* ctx) {
   tau_task_id id = ctx_id(ctx);
   task_record* t = find(id);

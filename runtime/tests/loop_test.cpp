@@ -29,6 +29,28 @@ TEST_F(loop_test, posts_run_in_fifo_order_on_a_later_iteration) {
   EXPECT_EQ(trace, "abc");
 }
 
+TEST_F(loop_test, posts_made_by_posted_callbacks_all_run) {
+  // Chains of posts of different lengths, so that the queue's buffers are reused
+  // with different capacities.
+  struct chain {
+    int remaining;
+    int* ran;
+  };
+  int ran = 0;
+  std::vector<chain> chains;
+  for (int length : {1, 7, 3, 2000, 5}) chains.push_back({length, &ran});
+  struct runner {
+    static void run(void* ctx) {
+      auto* c = static_cast<chain*>(ctx);
+      ++*c->ran;
+      if (--c->remaining > 0) tau_post(run, c);
+    }
+  };
+  for (auto& c : chains) tau_post(runner::run, &c);
+  tau::detail::runtime_run();
+  EXPECT_EQ(ran, 1 + 7 + 3 + 2000 + 5);
+}
+
 TEST_F(loop_test, post_from_another_thread_runs_on_the_loop_thread) {
   std::atomic<bool> ran_on_loop{false};
   tau_loop_hold();  // keep the loop alive until the post arrives

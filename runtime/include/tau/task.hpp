@@ -1,7 +1,7 @@
 // task.hpp: tasks on the shared loop: task<T>, spawn, join_handle, join_set, block_on.
 //
 // task<T> is a lazy coroutine: it runs when awaited or spawned. spawn() registers it
-// with the runtime (tau_task_new) and starts it on a later loop iteration; the
+// with the runtime (tau_task_new) and starts it soon, from the loop; the
 // join_handle awaits its result, and an exception escaping the task is rethrown
 // there. Nothing here throws across the C ABI: every callback the runtime calls
 // resumes a coroutine whose promise catches everything.
@@ -272,7 +272,7 @@ class join_handle {
   bool valid() const noexcept { return s_ != nullptr; }
   bool is_finished() const noexcept { return s_ && s_->done; }
   // Requests abort; the task stops at its current suspension point on a later
-  // iteration, and joining it then throws task_aborted.
+  // turn of the loop, and joining it then throws task_aborted.
   void abort() const {
     if (s_) tau_task_abort(s_->id);
   }

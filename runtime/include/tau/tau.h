@@ -8,9 +8,10 @@
  * - Call them on the loop thread. Exceptions: tau_post, tau_on_loop_thread and the
  *   version queries, which any thread may call. Called from another thread the
  *   others fail with TAU_E_WRONG_THREAD (or return NULL).
- * - Callbacks are always invoked on the loop thread from the top of a loop
- *   iteration, never from inside the tau_* call that registered or triggered them.
- *   A callback may therefore resume a coroutine directly.
+ * - Callbacks are always invoked on the loop thread by the loop itself, with no
+ *   plugin code below them on the stack: never from inside the tau_* call that
+ *   registered or triggered them. A callback may therefore resume a coroutine
+ *   directly.
  * - Errors are negative integers: libuv's (negative errno) or the TAU_E_* below.
  *   tau_strerror() names any of them.
  * - No C++ type crosses this header, and no exception may cross it: a callback
@@ -57,7 +58,8 @@ typedef void (*tau_callback)(void* ctx);
 /* Nonzero when the calling thread is the loop thread. */
 TAU_API int tau_on_loop_thread(void);
 
-/* Runs cb(ctx) on the loop thread soon, in FIFO order. Safe from any thread. */
+/* Runs cb(ctx) on the loop thread soon, in FIFO order, after the current callback
+ * has returned. Safe from any thread. */
 TAU_API int tau_post(tau_callback cb, void* ctx);
 
 /* Milliseconds of the loop's monotonic clock. */
@@ -98,7 +100,7 @@ typedef struct tau_task_vtable {
 TAU_API tau_task_id tau_task_new(const tau_task_vtable* vtable, void* ctx);
 
 /* Marks a running task finished with TAU_TASK_OK or TAU_TASK_FAILED (error: a
- * one-line reason, copied). Joiners are called back on a later iteration. */
+ * one-line reason, copied). Joiners are called back later, from the loop. */
 TAU_API int tau_task_complete(tau_task_id id, int status, const char* error);
 
 /* Convenience for C: a task that runs fn(ctx) once on the loop and completes. */
@@ -106,13 +108,13 @@ TAU_API tau_task_id tau_spawn(tau_callback fn, void* ctx);
 
 typedef void (*tau_join_cb)(void* ctx, tau_task_id id, int status, const char* error);
 
-/* Calls cb once the task is complete (at once, on the next iteration, when it
- * already is). A joined task's failure counts as observed. */
+/* Calls cb once the task is complete (soon, from the loop, when it already is).
+ * A joined task's failure counts as observed. */
 TAU_API int tau_task_join(tau_task_id id, tau_join_cb cb, void* ctx);
 /* Withdraws a tau_task_join that has not been called back yet. */
 TAU_API int tau_task_unjoin(tau_task_id id, tau_join_cb cb, void* ctx);
 
-/* Requests abort; the task's cancel runs on a later iteration. No-op on a complete task. */
+/* Requests abort; the task's cancel runs soon, from the loop. No-op on a complete task. */
 TAU_API int tau_task_abort(tau_task_id id);
 
 /* The caller will not join: the runtime forgets the task once complete. A failure
