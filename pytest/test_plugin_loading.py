@@ -39,8 +39,8 @@ def test_not_an_elf_file(tau, tmp_path):
 def test_elf_executable_is_not_a_plugin(tau):
     r = tau.run("--plugin", tau.binary)
     assert r.returncode == EXIT_LOAD_FAILED
-    assert one_line(r.stderr) == (f"tau: plugin '{tau.binary}': cannot load: "
-                                  "cannot dynamically load position-independent executable")
+    assert one_line(r.stderr) == (f"tau: plugin '{tau.binary}': an ELF file, but not a shared library "
+                                  "(build it as a MODULE or SHARED library)")
 
 
 def test_library_without_plugin_init(tau):

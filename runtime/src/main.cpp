@@ -54,7 +54,7 @@ bool read_input_file(const std::string& path, std::string& input) {
   return true;
 }
 
-int run_plugins(const std::vector<std::string>& paths, const std::string& input) {
+int run_plugins(const std::vector<std::string>& paths, const std::string& input, const load_options& options) {
   runtime_init();
   watch_host_signal(SIGINT, on_shutdown_signal);
   watch_host_signal(SIGTERM, on_shutdown_signal);
@@ -65,7 +65,7 @@ int run_plugins(const std::vector<std::string>& paths, const std::string& input)
   plugins.reserve(paths.size());
   for (const std::string& path : paths) {
     std::string error;
-    if (auto plugin = load_plugin(path, error)) {
+    if (auto plugin = load_plugin(path, options, error)) {
       plugins.push_back(std::move(*plugin));
     } else {
       std::fprintf(stderr, "tau: plugin '%s': %s\n", path.c_str(), error.c_str());
@@ -108,9 +108,12 @@ int main(int argc, char** argv) {
   std::string input;
   std::string input_file;
   bool info = false;
+  load_options load;
   app.add_option("-p,--plugin", plugins, "Plugin to load and run (repeatable): a built shared library");
   auto* input_opt = app.add_option("--input", input, "Bytes handed to every plugin's process hook");
   app.add_option("--input-file", input_file, "Read the input bytes from a file")->excludes(input_opt);
+  app.add_flag("--allow-unstamped", load.allow_unstamped,
+               "Load plugins that carry no tau ABI stamp (built outside tau's plugin compiler)");
   app.add_flag("--info", info, "Describe this build: versions, compiler and flags, ABI, cache");
   app.footer(
       "Exit status: 0 all plugins finished; 1 a task failed or plugin code threw;\n"
@@ -136,5 +139,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tau: cannot read input file '%s'\n", input_file.c_str());
     return exit_usage;
   }
-  return run_plugins(plugins, input);
+  return run_plugins(plugins, input, load);
 }

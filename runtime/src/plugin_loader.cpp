@@ -1,6 +1,8 @@
 // plugin_loader.cpp: dlopen a plugin, check it, and call its entry points.
 #include "plugin_loader.hpp"
 
+#include "abi_stamp.hpp"
+
 #include <dlfcn.h>
 #include <elf.h>
 
@@ -21,17 +23,39 @@ std::string check_elf(const std::string& path) {
   if (in.gcount() < static_cast<std::streamsize>(EI_NIDENT) ||
       std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0)
     return "not an ELF shared object";
-  if (in.gcount() == sizeof header && header.e_type != ET_DYN)
-    return "an ELF file, but not a shared object (build it as a MODULE or SHARED library)";
+  const char* not_library = "an ELF file, but not a shared library (build it as a MODULE or SHARED library)";
+  if (in.gcount() != sizeof header || header.e_type != ET_DYN) return not_library;
+  // A position-independent executable is ET_DYN too; only it asks for an interpreter.
+  for (int i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr segment{};
+    in.seekg(static_cast<std::streamoff>(header.e_phoff + uint64_t(i) * header.e_phentsize));
+    in.read(reinterpret_cast<char*>(&segment), sizeof segment);
+    if (in.gcount() == sizeof segment && segment.p_type == PT_INTERP) return not_library;
+  }
   return {};
 }
 
 }  // namespace
 
-std::optional<loaded_plugin> load_plugin(const std::string& path, std::string& error) {
+std::optional<loaded_plugin> load_plugin(const std::string& path, const load_options& options,
+                                         std::string& error) {
   if (std::string problem = check_elf(path); !problem.empty()) {
     error = problem;
     return std::nullopt;
+  }
+  std::optional<std::string> stamp = read_abi_stamp(path, error);
+  if (!error.empty()) return std::nullopt;
+  if (!stamp && !options.allow_unstamped) {
+    error = "has no tau ABI stamp (it was not built by tau's plugin compiler); build it with "
+            "`tau build SOURCE`, or pass --allow-unstamped to load it anyway";
+    return std::nullopt;
+  }
+  if (stamp) {
+    if (std::string diff = abi_stamp_difference(*stamp, host_abi_stamp()); !diff.empty()) {
+      error = "built with ABI settings this host does not share (" + diff +
+              "); rebuild it from source with this host (`tau build SOURCE`, or `tau clean` to drop stale builds)";
+      return std::nullopt;
+    }
   }
   // RTLD_NOW: a plugin that needs a tau_* symbol this host lacks fails here, not later.
   void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -17,9 +17,15 @@ struct loaded_plugin {
   owner_id owner = host_owner;
 };
 
-// Loads and initializes the plugin at path. On failure returns nullopt and sets
-// error to a one-line reason.
-std::optional<loaded_plugin> load_plugin(const std::string& path, std::string& error);
+struct load_options {
+  // Load a plugin that carries no ABI stamp (not built by tau's plugin compiler).
+  bool allow_unstamped = false;
+};
+
+// Checks the plugin's ABI stamp against the host's, then loads and initializes
+// it. On failure returns nullopt and sets error to a one-line reason.
+std::optional<loaded_plugin> load_plugin(const std::string& path, const load_options& options,
+                                         std::string& error);
 
 // Calls plugin_destroy (if any) and unloads the library.
 void unload_plugin(loaded_plugin& plugin);
