@@ -4,17 +4,11 @@
 #include <boost/version.hpp>
 #include <uv.h>
 
-#include <cstdlib>
 
+#include "build_cache.hpp"
 #include "tau/tau.h"
 
 namespace tau::detail {
-
-std::string build_cache_dir() {
-  if (const char* dir = std::getenv("TAU_CACHE_DIR"); dir != nullptr && *dir != '\0') return dir;
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr ? home : ".") + "/.tau/buildcache";
-}
 
 void print_info(std::FILE* out) {
   std::fprintf(out, "tau %s\n", tau_version());
@@ -27,7 +21,7 @@ void print_info(std::FILE* out) {
   std::fprintf(out, "  libuv:              %s (built against %s)\n", uv_version_string(), TAU_LIBUV_BUILD_VERSION);
   std::fprintf(out, "  Boost:              %d.%d.%d (the Asio shim is pinned to this version)\n",
                BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100);
-  std::fprintf(out, "  build cache:        %s\n", build_cache_dir().c_str());
+  std::fprintf(out, "  build cache:        %s\n", build_cache_root().c_str());
 }
 
 }  // namespace tau::detail

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -11,7 +12,9 @@
 #include <unistd.h>
 #include <vector>
 
+#include "build_cache.hpp"
 #include "build_info.hpp"
+#include "plugin_compiler.hpp"
 #include "plugin_loader.hpp"
 #include "runtime.hpp"
 
@@ -24,6 +27,7 @@ constexpr int exit_ok = 0;
 constexpr int exit_plugin_failed = 1;  // a task failed or plugin code threw
 constexpr int exit_usage = 2;
 constexpr int exit_load_failed = 3;  // a plugin could not be loaded or initialized
+constexpr int exit_build_failed = 4;  // a plugin source did not build
 
 int g_shutdown_signal = 0;
 
@@ -54,12 +58,29 @@ bool read_input_file(const std::string& path, std::string& input) {
   return true;
 }
 
-int run_plugins(const std::vector<std::string>& paths, const std::string& input, const load_options& options) {
+// Builds (or finds in the cache) every plugin that is given as source. Returns the
+// libraries to load, in order; a plugin that failed to build is left out.
+std::vector<std::string> build_plugins(const std::vector<std::string>& arguments, int& exit_code) {
+  std::vector<std::string> libraries;
+  for (const std::string& argument : arguments) {
+    std::string error;
+    if (auto library = compile_plugin(classify_plugin(argument), error)) {
+      libraries.push_back(library->string());
+    } else {
+      std::fprintf(stderr, "tau: plugin '%s': %s\n", argument.c_str(), error.c_str());
+      if (exit_code == exit_ok) exit_code = exit_build_failed;
+    }
+  }
+  return libraries;
+}
+
+int run_plugins(const std::vector<std::string>& arguments, const std::string& input, const load_options& options) {
+  int exit_code = exit_ok;
+  std::vector<std::string> paths = build_plugins(arguments, exit_code);
   runtime_init();
   watch_host_signal(SIGINT, on_shutdown_signal);
   watch_host_signal(SIGTERM, on_shutdown_signal);
 
-  int exit_code = exit_ok;
   // Stable addresses: join callbacks point at the entries.
   std::vector<loaded_plugin> plugins;
   plugins.reserve(paths.size());
@@ -69,7 +90,7 @@ int run_plugins(const std::vector<std::string>& paths, const std::string& input,
       plugins.push_back(std::move(*plugin));
     } else {
       std::fprintf(stderr, "tau: plugin '%s': %s\n", path.c_str(), error.c_str());
-      exit_code = exit_load_failed;
+      if (exit_code == exit_ok) exit_code = exit_load_failed;
     }
   }
 
@@ -99,6 +120,32 @@ int run_plugins(const std::vector<std::string>& paths, const std::string& input,
   return exit_code;
 }
 
+int clean_cache(const std::vector<std::string>& sources) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (sources.empty()) {
+    fs::path root = build_cache_root();
+    fs::remove_all(root, ec);
+    if (ec) {
+      std::fprintf(stderr, "tau: cannot remove %s: %s\n", root.c_str(), ec.message().c_str());
+      return exit_plugin_failed;
+    }
+    std::fprintf(stderr, "tau: removed the build cache %s\n", root.c_str());
+    return exit_ok;
+  }
+  for (const std::string& source : sources) {
+    plugin_source plugin = classify_plugin(source);
+    if (plugin.kind == plugin_kind::prebuilt) {
+      std::fprintf(stderr, "tau: plugin '%s': not a plugin source; nothing to clean\n", source.c_str());
+      continue;
+    }
+    fs::path dir = cache_entry(plugin.path, host_fingerprint()).dir();
+    fs::remove_all(dir, ec);
+    std::fprintf(stderr, "tau: removed %s\n", dir.c_str());
+  }
+  return exit_ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -116,8 +163,17 @@ int main(int argc, char** argv) {
                "Load plugins that carry no tau ABI stamp (built outside tau's plugin compiler)");
   app.add_flag("--info", info, "Describe this build: versions, compiler and flags, ABI, cache");
   app.footer(
+      "A plugin is a CMake project directory, a single .cpp file (both compiled with this\n"
+      "host's compiler and flags, cached in the build cache), or a built shared library.\n\n"
       "Exit status: 0 all plugins finished; 1 a task failed or plugin code threw;\n"
-      "2 usage error; 3 a plugin could not be loaded or initialized; 128+N on signal N.");
+      "2 usage error; 3 a plugin could not be loaded or initialized; 4 a plugin did not\n"
+      "build; 128+N on signal N.");
+  std::vector<std::string> build_sources;
+  auto* build = app.add_subcommand("build", "Compile plugin sources into the build cache without running them");
+  build->add_option("source", build_sources, "CMake project directory or .cpp file")->required();
+  std::vector<std::string> clean_sources;
+  auto* clean = app.add_subcommand("clean", "Remove the build cache, or only the entries of the given sources");
+  clean->add_option("source", clean_sources, "Plugin sources whose builds to remove");
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -131,6 +187,12 @@ int main(int argc, char** argv) {
     print_info(stdout);
     return exit_ok;
   }
+  if (*build) {
+    int exit_code = exit_ok;
+    for (const std::string& library : build_plugins(build_sources, exit_code)) std::printf("%s\n", library.c_str());
+    return exit_code;
+  }
+  if (*clean) return clean_cache(clean_sources);
   if (plugins.empty()) {
     std::fprintf(stderr, "tau: no plugin given; use --plugin PATH (see --help)\n");
     return exit_usage;

@@ -1,0 +1,21 @@
+# TauPlugin.cmake: makes a library target a tau plugin: tau's and the shim's headers
+# first on the include path, the host's ABI-relevant flags, and the ABI stamp.
+include_guard(GLOBAL)
+include("${CMAKE_CURRENT_LIST_DIR}/TauPluginSettings.cmake")
+
+function(tau_plugin_target target)
+  # -isystem, ahead of every other directory: the shim's Asio headers must win over
+  # the system Boost ones in every translation unit.
+  target_include_directories(${target} SYSTEM BEFORE PRIVATE ${TAU_SHIM_INCLUDE_DIR} ${TAU_INCLUDE_DIR})
+  target_compile_features(${target} PRIVATE cxx_std_20)
+  target_compile_options(${target} PRIVATE ${TAU_PLUGIN_COMPILE_OPTIONS})
+  target_link_options(${target} PRIVATE ${TAU_PLUGIN_LINK_OPTIONS})
+  target_sources(${target} PRIVATE ${TAU_ABI_STAMP_SOURCE})
+  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+endfunction()
+
+# tau_add_plugin(NAME SOURCES...): a MODULE library built as a tau plugin.
+function(tau_add_plugin name)
+  add_library(${name} MODULE ${ARGN})
+  tau_plugin_target(${name})
+endfunction()

@@ -1,0 +1,55 @@
+// build_cache.hpp: where compiled plugins live, keyed by the plugin's path and the
+// host's ABI fingerprint, and how an entry is checked, locked and replaced.
+//
+//   <root>/<key>/lock           flock'd while an entry is checked or built
+//   <root>/<key>/manifest.json  the artifact's name and the content hash of every input
+//   <root>/<key>/<lib>.so       the last good build, replaced only by rename
+//   <root>/<key>/build/         the CMake build tree
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace tau::detail {
+
+// $TAU_CACHE_DIR, else ~/.tau/buildcache.
+std::filesystem::path build_cache_root();
+
+// Content hash of a file (hex), or nullopt when it cannot be read.
+std::optional<std::string> hash_file(const std::filesystem::path& path);
+std::string hash_text(const std::string& text);
+
+struct cache_manifest {
+  std::string source;
+  std::string artifact;                       // file name inside the entry
+  std::map<std::string, std::string> inputs;  // path -> content hash
+};
+
+class cache_entry {
+ public:
+  // The entry of a plugin source for this host; creates its directory (0700).
+  cache_entry(const std::filesystem::path& source, const std::string& host_fingerprint);
+  ~cache_entry();
+  cache_entry(const cache_entry&) = delete;
+  cache_entry& operator=(const cache_entry&) = delete;
+
+  const std::filesystem::path& dir() const { return dir_; }
+  // Blocks until no other tau process holds this entry. Returns false when it had
+  // to wait.
+  bool lock();
+  // The artifact of the last good build when it exists and no input changed.
+  std::optional<std::filesystem::path> up_to_date() const;
+  // Moves a freshly built library and its manifest into place, each by rename.
+  std::filesystem::path install(const std::filesystem::path& built, cache_manifest manifest);
+
+ private:
+  std::filesystem::path dir_;
+  int lock_fd_ = -1;
+};
+
+// Writes text to path through a temporary file and a rename.
+void write_file_atomically(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace tau::detail
