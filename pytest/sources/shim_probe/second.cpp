@@ -1,0 +1,6 @@
+// Compiles only when the shim's Asio headers were found before the system ones.
+#include <boost/asio/version.hpp>
+
+#ifndef TAU_ASIO_SHIM
+#error "the system Boost.Asio headers won over tau's shim in second.cpp"
+#endif
