@@ -6,7 +6,8 @@ struct tau_poll : tau::detail::handle_wrapper {
   uv_poll_t handle{};
   tau_poll_cb cb;
   tau::detail::callback_target target;
-  int events = 0;
+  int events = 0;      // what the watch asks for
+  bool armed = false;  // whether libuv is watching (it stops the handle on an error)
 };
 
 using namespace tau::detail;
@@ -17,7 +18,10 @@ void on_poll(uv_poll_t* handle, int status, int events) {
   auto* p = wrapper_of<tau_poll>(handle->data);
   // libuv stops the handle on POLLERR; report every watched event so that the
   // waiters try their operation and meet the error themselves.
-  if (status < 0) events = p->events;
+  if (status < 0) {
+    events = p->events;
+    p->armed = false;
+  }
   guarded_call(p->target.owner, "poll callback", [&] { p->cb(p->target.ctx, status, events); });
 }
 
@@ -50,7 +54,10 @@ int tau_poll_start(tau_poll_t** out, int fd, int events, tau_poll_cb cb, void* c
 int tau_poll_update(tau_poll_t* p, int events) {
   if (!on_loop_thread()) return TAU_E_WRONG_THREAD;
   if (p == nullptr) return UV_EINVAL;
+  // Each uv_poll_start costs epoll_ctl calls, so an unchanged watch is left alone.
+  if (events == p->events && (p->armed || events == 0)) return 0;
   p->events = events;
+  p->armed = events != 0;
   if (events == 0) return uv_poll_stop(&p->handle);
   return uv_poll_start(&p->handle, to_uv_events(events), on_poll);
 }

@@ -1,6 +1,10 @@
 // blocking.hpp: spawn_blocking runs a callable on the blocking pool, off the loop
 // thread, and joins like any task. Aborting it stops nobody: the call runs to its
 // end and its result is dropped.
+//
+// GCC 12 destroys a lambda with non-trivial captures twice when it is a temporary
+// inside a co_await expression (`co_await spawn_blocking([s] {...})`): bind the
+// lambda, or the join_handle, to a named local first.
 #pragma once
 
 #include <exception>

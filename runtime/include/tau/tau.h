@@ -148,13 +148,14 @@ enum tau_poll_event { TAU_READABLE = 1, TAU_WRITABLE = 2, TAU_DISCONNECT = 4 };
 
 typedef struct tau_poll tau_poll_t;
 /* status < 0 reports an error on the descriptor; events then holds every event
- * asked for, so that whoever waits tries the operation and sees the error. */
+ * asked for, so that whoever waits tries the operation and sees the error. After
+ * an error the watch is paused until the next tau_poll_update. */
 typedef void (*tau_poll_cb)(void* ctx, int status, int events);
 
 /* Watches fd (level-triggered) for events. While events != 0 the watch keeps the
  * loop alive. */
 TAU_API int tau_poll_start(tau_poll_t** out, int fd, int events, tau_poll_cb cb, void* ctx);
-/* Changes the events watched; 0 pauses the watch. */
+/* Changes the events watched; 0 pauses the watch. Cheap when nothing changes. */
 TAU_API int tau_poll_update(tau_poll_t* poll, int events);
 /* Stops watching and frees the handle. Call before closing fd. */
 TAU_API void tau_poll_stop(tau_poll_t* poll);
@@ -183,7 +184,7 @@ TAU_API void tau_signal_stop(tau_signal_t* signal);
 
 typedef struct tau_getaddrinfo_req tau_getaddrinfo_t;
 /* res belongs to the callee: free it with tau_freeaddrinfo. status < 0 is a libuv
- * EAI error (UV_EAI_*), or UV_ECANCELED. */
+ * EAI error (UV_EAI_*). A cancelled lookup is never called back. */
 typedef void (*tau_getaddrinfo_cb)(void* ctx, int status, struct addrinfo* res);
 
 /* getaddrinfo(3) on the blocking pool, answered on the loop thread. *out is valid
