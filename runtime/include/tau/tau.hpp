@@ -3,6 +3,8 @@
 
 #include "tau/blocking.hpp"
 #include "tau/error.hpp"
+#include "tau/fs.hpp"
+#include "tau/net.hpp"
 #include "tau/task.hpp"
 #include "tau/tau.h"
 #include "tau/time.hpp"
