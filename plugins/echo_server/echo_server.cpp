@@ -1,11 +1,13 @@
 // echo_server: listens on 127.0.0.1, greets and echoes a fixed number of clients,
 // then exits. Runs next to echo_client in one tau process, on the same loop.
 //
-// Input: "port=47123 clients=2" (clients defaults to 1; a bare number is the port).
+// Input: "port=47123 clients=2 heartbeat=7" (clients defaults to 1; heartbeat, a
+// period in ms for "heartbeat N" lines, to 0 = none; a bare number is the port).
 #include <tau/plugin.h>
 #include <tau/tau.hpp>
 
 #include <charconv>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <sstream>
@@ -17,6 +19,7 @@ namespace {
 struct settings {
   uint16_t port = 0;
   int clients = 1;
+  int heartbeat_ms = 0;  // 0: no heartbeat lines
 };
 
 int parse_number(const std::string& text, const std::string& key) {
@@ -41,6 +44,8 @@ settings parse_settings(const std::string& input) {
       has_port = true;
     } else if (key == "clients") {
       s.clients = parse_number(value, key);
+    } else if (key == "heartbeat") {
+      s.heartbeat_ms = parse_number(value, key);
     }  // other keys belong to echo_client
   }
   if (!has_port || s.port == 0) throw std::invalid_argument("echo_server: input needs port=N (N > 0)");
@@ -70,8 +75,21 @@ tau::task<size_t> echo(tau::tcp_stream stream, int id) {
   co_return total;
 }
 
+// Prints a line every period while the server runs: its own timer, interleaving
+// with the client's on the one loop.
+tau::task<> heartbeat(int period_ms) {
+  tau::interval every(std::chrono::milliseconds{period_ms});
+  co_await every.tick();
+  for (int beat = 1;; ++beat) {
+    co_await every.tick();
+    say("heartbeat %d", beat);
+  }
+}
+
 tau::task<> serve(std::string input) {
   settings s = parse_settings(input);
+  tau::join_handle<void> beats;
+  if (s.heartbeat_ms > 0) beats = tau::spawn([period = s.heartbeat_ms] { return heartbeat(period); });
   auto listener = tau::tcp_listener::bind("127.0.0.1", s.port);
   say("listening on %s", listener.local_address().to_string().c_str());
 
@@ -87,6 +105,7 @@ tau::task<> serve(std::string input) {
 
   size_t total = 0;
   while (auto echoed = co_await connections.join_next()) total += *echoed;
+  beats.abort();
   say("done, echoed %zu bytes over %d connection%s", total, s.clients, s.clients == 1 ? "" : "s");
 }
 
