@@ -60,12 +60,12 @@ bool read_input_file(const std::string& path, std::string& input) {
 
 // Builds (or finds in the cache) every plugin that is given as source. Returns the
 // libraries to load, in order; a plugin that failed to build is left out.
-std::vector<std::string> build_plugins(const std::vector<std::string>& arguments, int& exit_code) {
-  std::vector<std::string> libraries;
+std::vector<plugin_library> build_plugins(const std::vector<std::string>& arguments, int& exit_code) {
+  std::vector<plugin_library> libraries;
   for (const std::string& argument : arguments) {
     std::string error;
     if (auto library = compile_plugin(classify_plugin(argument), error)) {
-      libraries.push_back(library->string());
+      libraries.push_back({argument, library->string()});
     } else {
       std::fprintf(stderr, "tau: plugin '%s': %s\n", argument.c_str(), error.c_str());
       if (exit_code == exit_ok) exit_code = exit_build_failed;
@@ -76,20 +76,20 @@ std::vector<std::string> build_plugins(const std::vector<std::string>& arguments
 
 int run_plugins(const std::vector<std::string>& arguments, const std::string& input, const load_options& options) {
   int exit_code = exit_ok;
-  std::vector<std::string> paths = build_plugins(arguments, exit_code);
+  std::vector<plugin_library> libraries = build_plugins(arguments, exit_code);
   runtime_init();
   watch_host_signal(SIGINT, on_shutdown_signal);
   watch_host_signal(SIGTERM, on_shutdown_signal);
 
   // Stable addresses: join callbacks point at the entries.
   std::vector<loaded_plugin> plugins;
-  plugins.reserve(paths.size());
-  for (const std::string& path : paths) {
+  plugins.reserve(libraries.size());
+  for (const plugin_library& library : libraries) {
     std::string error;
-    if (auto plugin = load_plugin(path, options, error)) {
+    if (auto plugin = load_plugin(library, options, error)) {
       plugins.push_back(std::move(*plugin));
     } else {
-      std::fprintf(stderr, "tau: plugin '%s': %s\n", path.c_str(), error.c_str());
+      std::fprintf(stderr, "tau: plugin '%s': %s\n", library.name.c_str(), error.c_str());
       if (exit_code == exit_ok) exit_code = exit_load_failed;
     }
   }
@@ -189,7 +189,8 @@ int main(int argc, char** argv) {
   }
   if (*build) {
     int exit_code = exit_ok;
-    for (const std::string& library : build_plugins(build_sources, exit_code)) std::printf("%s\n", library.c_str());
+    for (const plugin_library& library : build_plugins(build_sources, exit_code))
+      std::printf("%s\n", library.path.c_str());
     return exit_code;
   }
   if (*clean) return clean_cache(clean_sources);

@@ -163,13 +163,16 @@ std::optional<fs::path> compile_plugin(const plugin_source& source, std::string&
     if (!fs::exists(build_dir / "build.ninja")) {
       std::fprintf(stderr, "tau: building plugin '%s': configuring\n", source.name.c_str());
       std::vector<std::string> configure{
-          cmake, "-S", project.string(), "-B", build_dir.string(), "-G", "Ninja", "--log-level=WARNING",
+          cmake, "-S", project.string(), "-B", build_dir.string(), "-G", "Ninja",
           "-DCMAKE_MAKE_PROGRAM=" TAU_NINJA, "-DCMAKE_CXX_COMPILER=" TAU_COMPILER_PATH,
           "-DCMAKE_BUILD_TYPE=" TAU_BUILD_TYPE, "-DCMAKE_CXX_FLAGS=" TAU_CMAKE_CXX_FLAGS,
           "-DCMAKE_CXX_FLAGS_" TAU_BUILD_TYPE_UPPER "=" TAU_CMAKE_CXX_FLAGS_CONFIG,
           "-DCMAKE_CXX_STANDARD=" TAU_CXX_STANDARD, "-DCMAKE_CXX_STANDARD_REQUIRED=ON",
           "-DCMAKE_PROJECT_INCLUDE=" + (tau_cmake_dir() / "TauInject.cmake").string()};
-      if (run_process(configure) != 0) {
+      // CMake's progress chatter is shown only when the configure fails.
+      std::string chatter;
+      if (capture_process(configure, chatter) != 0) {
+        std::fputs(chatter.c_str(), stderr);
         fs::remove(build_dir / "build.ninja");  // configure again next time
         error = "CMake configure failed (its output is above)";
         return std::nullopt;

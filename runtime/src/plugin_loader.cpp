@@ -37,8 +37,9 @@ std::string check_elf(const std::string& path) {
 
 }  // namespace
 
-std::optional<loaded_plugin> load_plugin(const std::string& path, const load_options& options,
+std::optional<loaded_plugin> load_plugin(const plugin_library& library_file, const load_options& options,
                                          std::string& error) {
+  const std::string& path = library_file.path;
   if (std::string problem = check_elf(path); !problem.empty()) {
     error = problem;
     return std::nullopt;
@@ -76,7 +77,7 @@ std::optional<loaded_plugin> load_plugin(const std::string& path, const load_opt
   plugin.path = path;
   plugin.library = library;
   plugin.destroy = reinterpret_cast<tau_plugin_destroy_fn>(dlsym(library, "plugin_destroy"));
-  plugin.owner = register_owner(path);
+  plugin.owner = register_owner(library_file.name);
   plugin.hooks.struct_size = sizeof(PluginHooks);
   plugin.hooks.abi_version = TAU_ABI_VERSION;
 

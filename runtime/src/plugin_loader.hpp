@@ -22,9 +22,16 @@ struct load_options {
   bool allow_unstamped = false;
 };
 
+// A library to load, and the name messages give it (what the user passed:
+// for a plugin built from source, the source rather than the cached library).
+struct plugin_library {
+  std::string name;
+  std::string path;
+};
+
 // Checks the plugin's ABI stamp against the host's, then loads and initializes
 // it. On failure returns nullopt and sets error to a one-line reason.
-std::optional<loaded_plugin> load_plugin(const std::string& path, const load_options& options,
+std::optional<loaded_plugin> load_plugin(const plugin_library& library, const load_options& options,
                                          std::string& error);
 
 // Calls plugin_destroy (if any) and unloads the library.

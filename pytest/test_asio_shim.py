@@ -1,0 +1,80 @@
+"""Unmodified Boost.Asio plugins on the shared loop, through tau's Asio shim."""
+import os
+import socket
+import subprocess
+
+import pytest
+
+from conftest import REPO
+
+ASIO = REPO / "pytest" / "sources" / "asio"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """One build cache for the module: each plugin compiles once."""
+    return {**os.environ, "TAU_CACHE_DIR": str(tmp_path_factory.mktemp("asio-cache"))}
+
+
+def run(tau, env, *plugins, input=None, timeout=300):
+    args = []
+    for p in plugins:
+        args += ["--plugin", p]
+    if input is not None:
+        args += ["--input", input]
+    return tau.run(*args, env=env, timeout=timeout)
+
+
+def test_core_features_run_on_the_loop_thread(tau, env):
+    r = run(tau, env, ASIO / "asio_core.cpp")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "executors: dispatch post defer strand any",
+        "timers: steady waited long enough, system and deadline fired, cancel aborted the wait, expiry changed",
+        "tcp: 1048577 bytes echoed intact",
+        "udp: got 'ping' from the other socket: yes",
+        "local: 'unix', stream_descriptor: 'pipe'",
+        "handlers off the loop thread: 0, threads: 1",
+    ]
+
+
+def test_the_shim_replaced_the_reactor(tau, env):
+    built = tau.run("build", ASIO / "asio_core.cpp", env=env, timeout=300)
+    assert built.returncode == 0, built.stderr
+    undefined = subprocess.run(["nm", "-D", "--undefined-only", built.stdout.strip()], capture_output=True,
+                               text=True, check=True).stdout
+    assert "tau_poll_start" in undefined and "tau_post" in undefined
+    assert "epoll_wait" not in undefined and "epoll_create" not in undefined
+
+
+def test_run_from_process_drives_the_shared_loop(tau, env):
+    r = run(tau, env, REPO / "plugins" / "hello", ASIO / "asio_run_in_process.cpp")
+    assert r.returncode == 0, r.stderr
+    # hello's task ran while the Asio plugin's process() was inside io_context::run().
+    assert r.stdout.splitlines() == [
+        "Hello from plugin!",
+        "timer fired",
+        "nested run refused: tau.asio",
+        "run returned after 1 handler(s), stopped=1",
+    ]
+
+
+def test_handler_exception_fails_the_plugin_not_the_host(tau, env):
+    r = run(tau, env, ASIO / "asio_handler_throws.cpp", REPO / "plugins" / "hello")
+    assert r.returncode == 1
+    assert r.stdout == "Hello from plugin!\n"
+    assert f"plugin '{ASIO / 'asio_handler_throws.cpp'}'" in r.stderr and "handler failure" in r.stderr
+
+
+def test_two_asio_plugins_talk_over_loopback(tau, env):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = run(tau, env, ASIO / "asio_echo_server.cpp", ASIO / "asio_echo_client.cpp", input=str(port))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "server: listening"
+    for i in (1, 2, 3):
+        assert lines.index(f"client: send line {i}") < lines.index(f"server: echo line {i}") \
+            < lines.index(f"client: got line {i}")
+    assert lines[-1] == "server: client left"
