@@ -1,5 +1,6 @@
 // Tests of task.hpp: spawn, join, abort, join_set, block_on, exception containment.
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -138,4 +139,15 @@ TEST_F(task_test, c_spawn_runs_callback_once) {
   tau::detail::runtime_run();
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(tau_task_status(id), TAU_TASK_OK);
+}
+
+TEST_F(task_test, a_finished_task_drops_its_lambda_captures) {
+  auto token = std::make_shared<int>(1);
+  std::weak_ptr<int> watch = token;
+  tau::block_on([&]() -> tau::task<> {
+    auto h = tau::spawn([token = std::move(token)]() -> tau::task<int> { co_return *token; });
+    EXPECT_EQ(co_await h, 1);
+    // h is still alive, but the finished task no longer holds its captures.
+    EXPECT_TRUE(watch.expired());
+  });
 }

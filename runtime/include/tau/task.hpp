@@ -153,15 +153,15 @@ inline task<void> task_promise<void>::get_return_object() noexcept {
 }
 
 // The coroutine at the bottom of a spawned task: it owns the body and reports the
-// outcome. It starts suspended and stays suspended at its end until the state
-// that owns it goes away.
+// outcome. It starts suspended; when the body is done it destroys itself, and
+// with it the body (a spawned lambda's captures go away when the task ends).
 struct root_coroutine {
   struct promise_type {
     root_coroutine get_return_object() noexcept {
       return {std::coroutine_handle<promise_type>::from_promise(*this)};
     }
     std::suspend_always initial_suspend() noexcept { return {}; }
-    std::suspend_always final_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
     void return_void() noexcept {}
     void unhandled_exception() noexcept { std::terminate(); }  // the body catches all
   };
@@ -229,6 +229,7 @@ root_coroutine run_root(spawn_state<T>* s, F body) {
   } catch (...) {
     s->finish_error(std::current_exception());
   }
+  s->root = {};  // the frame is about to destroy itself
 }
 
 template <class T>

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "tau/error.hpp"
@@ -108,7 +109,11 @@ task<T> timeout(std::chrono::duration<Rep, Period> d, task<T> t) {
     elapsed = r.elapsed && !inner.is_finished();
   }
   if (elapsed) throw timed_out();
-  co_return inner.take();
+  if constexpr (std::is_void_v<T>) {
+    inner.take();
+  } else {
+    co_return inner.take();
+  }
 }
 
 // Ticks every period; the first tick completes at once. Ticks missed while nobody
