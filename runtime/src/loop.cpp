@@ -90,12 +90,30 @@ void runtime_init() {
   t_loop_thread = true;
 }
 
+void runtime_quiesce() {
+  if (!state.initialized) return;
+  ++state.run_depth;
+  for (;;) {
+    bool posts = !state.local.empty();
+    if (!posts) {
+      std::lock_guard lock(state.remote_mutex);
+      posts = !state.remote.empty();
+    }
+    bool requests = state.loop.active_reqs.count > 0;  // blocking jobs, lookups
+    if (!posts && !requests) break;
+    // Posts make the turn non-blocking (the drain idle handle is active); a turn
+    // with only requests in flight sleeps until one of them completes.
+    uv_run(&state.loop, UV_RUN_ONCE);
+  }
+  --state.run_depth;
+}
+
 void runtime_close() {
   if (!state.initialized) return;
   // Let tasks still running end through their cancel, and run the completions and
   // releases already posted, so no task state outlives the runtime.
   abort_all_tasks();
-  for (int i = 0; i < 100 && !state.local.empty(); ++i) uv_run(&state.loop, UV_RUN_NOWAIT);
+  runtime_quiesce();
   tasks_reset();
   signals_reset();
   // Handles owned by subsystems free themselves in their close callbacks; handles

@@ -111,11 +111,16 @@ int run_plugins(const std::vector<std::string>& arguments, const std::string& in
     abort_all_tasks();  // frees their frames before the plugins go away
     runtime_run();
   }
-  for (loaded_plugin& plugin : plugins) unload_plugin(plugin);
+  for (loaded_plugin& plugin : plugins) destroy_plugin(plugin);
+  // plugin_destroy may leave callbacks posted (objects it destroyed cancel their
+  // operations) and blocking jobs may still run plugin code: both finish, and every
+  // task record lets go of its plugin state, before any library is unmapped.
+  runtime_quiesce();
   for (const loaded_plugin& plugin : plugins)
     if (failure_count(plugin.owner) > 0 && exit_code == exit_ok) exit_code = exit_plugin_failed;
   if (failure_count(host_owner) > 0 && exit_code == exit_ok) exit_code = exit_plugin_failed;
   runtime_close();
+  for (loaded_plugin& plugin : plugins) close_plugin_library(plugin);
   if (g_shutdown_signal != 0) return 128 + g_shutdown_signal;
   return exit_code;
 }

@@ -94,9 +94,14 @@ std::optional<loaded_plugin> load_plugin(const plugin_library& library_file, con
   return plugin;
 }
 
-void unload_plugin(loaded_plugin& plugin) {
+void destroy_plugin(loaded_plugin& plugin) {
+  if (plugin.library != nullptr && plugin.destroy != nullptr)
+    guarded_call(plugin.owner, "plugin_destroy", [&] { plugin.destroy(); });
+  plugin.destroy = nullptr;
+}
+
+void close_plugin_library(loaded_plugin& plugin) {
   if (plugin.library == nullptr) return;
-  if (plugin.destroy != nullptr) guarded_call(plugin.owner, "plugin_destroy", [&] { plugin.destroy(); });
   dlclose(plugin.library);
   plugin.library = nullptr;
 }

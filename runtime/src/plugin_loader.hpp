@@ -34,7 +34,9 @@ struct plugin_library {
 std::optional<loaded_plugin> load_plugin(const plugin_library& library, const load_options& options,
                                          std::string& error);
 
-// Calls plugin_destroy (if any) and unloads the library.
-void unload_plugin(loaded_plugin& plugin);
+// Calls plugin_destroy (if any).
+void destroy_plugin(loaded_plugin& plugin);
+// Unmaps the library; no callback into it may be pending any more.
+void close_plugin_library(loaded_plugin& plugin);
 
 }  // namespace tau::detail

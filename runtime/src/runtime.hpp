@@ -24,7 +24,12 @@ inline constexpr owner_id host_owner = 0;
 
 // Creates the loop and makes the calling thread the loop thread.
 void runtime_init();
-// Closes every handle still open and the loop. Tasks still running are forgotten.
+// Runs what is already queued to completion without waiting for anything new:
+// posted callbacks (and those they post), and blocking jobs and lookups in flight.
+// Timers, watches and other handles are left alone.
+void runtime_quiesce();
+// Aborts tasks still running, runs what is queued, and closes every handle and
+// the loop.
 void runtime_close();
 // Runs the loop until nothing keeps it alive. Returns TAU_E_IN_LOOP when nested.
 int runtime_run();

@@ -166,7 +166,8 @@ typedef void (*tau_work_fn)(void* ctx);
 typedef void (*tau_work_done_cb)(void* ctx, int status);
 
 /* Runs work(ctx) on the blocking pool (a thread that is not the loop thread), then
- * done(ctx, status) on the loop thread. Pending work keeps the loop alive. */
+ * done(ctx, status) on the loop thread (done may be NULL). Pending work keeps the
+ * loop alive, and the host waits for it before it unloads any plugin. */
 TAU_API int tau_work_submit(tau_work_fn work, tau_work_done_cb done, void* ctx);
 
 /* ---- signals ----------------------------------------------------------- */
