@@ -1,5 +1,6 @@
 """Unmodified Boost.Asio plugins on the shared loop, through tau's Asio shim."""
 import os
+import signal
 import socket
 import subprocess
 
@@ -78,3 +79,14 @@ def test_two_asio_plugins_talk_over_loopback(tau, env):
         assert lines.index(f"client: send line {i}") < lines.index(f"server: echo line {i}") \
             < lines.index(f"client: got line {i}")
     assert lines[-1] == "server: client left"
+
+
+def test_interrupt_with_asio_work_pending(tau, env):
+    assert tau.run("build", ASIO / "asio_pending_at_sigint.cpp", env=env, timeout=300).returncode == 0
+    proc = subprocess.Popen([str(tau.binary), "--plugin", str(ASIO / "asio_pending_at_sigint.cpp")], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "waiting\n"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGINT, err
+    assert out == "io_context deleted\n"
