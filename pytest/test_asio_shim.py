@@ -90,3 +90,25 @@ def test_interrupt_with_asio_work_pending(tau, env):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGINT, err
     assert out == "io_context deleted\n"
+
+
+def test_deferred_parallel_group_and_channels(tau, env):
+    r = run(tau, env, ASIO / "asio_composition.cpp")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "deferred: waited, chained value 42",
+        "parallel_group: first=0, other cancelled",
+        "awaitable_operators: both done",
+        "channel: received sum 15 then closed",
+    ]
+
+
+def test_beast_http_client_against_beast_server(tau, env):
+    r = run(tau, env, ASIO / "beast_http.cpp", timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "200 tau-beast-test: you asked for /one",
+        "200 tau-beast-test: you asked for /two",
+        "200 tau-beast-test: you asked for /three",
+        "handlers off the loop thread: 0",
+    ]
