@@ -8,11 +8,25 @@ struct tau_poll : tau::detail::handle_wrapper {
   tau::detail::callback_target target;
   int events = 0;      // what the watch asks for
   bool armed = false;  // whether libuv is watching (it stops the handle on an error)
+  int watched = 0;     // what libuv watches while armed: events, or more (lazily narrowed)
+  bool refd = true;    // a watch asking for nothing must not keep the loop alive
 };
 
 using namespace tau::detail;
 
 namespace {
+
+int to_uv_events(int events) {
+  return (events & TAU_READABLE ? UV_READABLE : 0) | (events & TAU_WRITABLE ? UV_WRITABLE : 0) |
+         (events & TAU_DISCONNECT ? UV_DISCONNECT : 0);
+}
+
+void set_ref(tau_poll* p, bool ref) {
+  if (p->refd == ref) return;
+  p->refd = ref;
+  if (ref) uv_ref(reinterpret_cast<uv_handle_t*>(&p->handle));
+  else uv_unref(reinterpret_cast<uv_handle_t*>(&p->handle));
+}
 
 void on_poll(uv_poll_t* handle, int status, int events) {
   auto* p = wrapper_of<tau_poll>(handle->data);
@@ -21,13 +35,17 @@ void on_poll(uv_poll_t* handle, int status, int events) {
   if (status < 0) {
     events = p->events;
     p->armed = false;
+    if (events == 0) return;
+  } else if (events & ~p->events) {
+    // An event nobody asks for any more (kept watching lazily): narrow the watch now.
+    p->watched = p->events;
+    p->armed = p->events != 0;
+    if (p->armed) uv_poll_start(&p->handle, to_uv_events(p->events), on_poll);
+    else uv_poll_stop(&p->handle);
+    events &= p->events;
+    if (events == 0) return;
   }
   guarded_call(p->target.owner, "poll callback", [&] { p->cb(p->target.ctx, status, events); });
-}
-
-int to_uv_events(int events) {
-  return (events & TAU_READABLE ? UV_READABLE : 0) | (events & TAU_WRITABLE ? UV_WRITABLE : 0) |
-         (events & TAU_DISCONNECT ? UV_DISCONNECT : 0);
 }
 
 }  // namespace
@@ -54,9 +72,15 @@ int tau_poll_start(tau_poll_t** out, int fd, int events, tau_poll_cb cb, void* c
 int tau_poll_update(tau_poll_t* p, int events) {
   if (!on_loop_thread()) return TAU_E_WRONG_THREAD;
   if (p == nullptr) return UV_EINVAL;
-  // Each uv_poll_start costs epoll_ctl calls, so an unchanged watch is left alone.
-  if (events == p->events && (p->armed || events == 0)) return 0;
+  // Each uv_poll_start or uv_poll_stop costs epoll_ctl calls (libuv deletes the
+  // descriptor from epoll and adds it back), so a watch that still covers what is
+  // asked is left alone: readability stays watched until an event nobody asked for
+  // comes (on_poll narrows it then). Writability is dropped at once (a socket is
+  // nearly always writable). A watch asking for nothing does not keep the loop alive.
   p->events = events;
+  set_ref(p, events != 0);
+  if (p->armed && (events & ~p->watched) == 0 && ((p->watched & ~events) & ~TAU_READABLE) == 0) return 0;
+  p->watched = events;
   p->armed = events != 0;
   if (events == 0) return uv_poll_stop(&p->handle);
   return uv_poll_start(&p->handle, to_uv_events(events), on_poll);
