@@ -112,3 +112,13 @@ def test_beast_http_client_against_beast_server(tau, env):
         "200 tau-beast-test: you asked for /three",
         "handlers off the loop thread: 0",
     ]
+
+
+def test_use_future_drives_the_loop_outside_and_is_refused_inside(tau, env):
+    r = run(tau, env, ASIO / "asio_use_future.cpp", timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "outside the loop: future ready",
+        "posted function returned 7",
+        "inside the loop: refused (tau.asio)",
+    ]

@@ -44,7 +44,8 @@ enum class tau_errc
 {
   run_inside_loop = 1,
   run_off_loop_thread,
-  loop_stalled
+  loop_stalled,
+  future_wait_inside_loop
 };
 
 class tau_error_category : public boost::system::error_category
@@ -62,9 +63,12 @@ public:
     case tau_errc::run_off_loop_thread:
       return "io_context::run() called off the tau loop thread: Asio handlers "
           "run only on the loop thread";
+    case tau_errc::future_wait_inside_loop:
+      return "use_future: waiting for the future inside the tau loop (a "
+          "handler or task) would deadlock: the operation completes on this "
+          "very loop. co_await it (use_awaitable) instead";
     case tau_errc::loop_stalled:
-      return "io_context::run(): nothing left on the tau loop can finish the "
-          "context's outstanding work";
+      return "nothing left on the tau loop can finish the wait";
     }
     return "tau.asio error";
   }
