@@ -1,0 +1,86 @@
+"""pytest collection for the compatibility suite: one test per case (cases/NAME),
+built with tau's plugin compiler before the first case runs, results written to
+reports/compat.json and reports/index.html at the end of the session.
+
+TAU_COMPAT_TIER=ci (default) runs the ci-tier cases and skips the rest;
+TAU_COMPAT_TIER=full runs everything. TAU_BUILD_DIR picks the tau build (default
+build/), TAU_CACHE_DIR the plugin build cache (default <build>/compat-cache)."""
+import pathlib
+import sys
+
+import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+from harness import config, manifest, report, results  # noqa: E402
+from harness.suite import Suite  # noqa: E402
+
+CASES = manifest.load_all()
+TIER = config.tier()
+_suite: Suite | None = None
+
+
+def case_params():
+    params = []
+    for case in CASES:
+        marks = []
+        if not config.in_tier(case.tier, TIER):
+            marks.append(pytest.mark.skip(reason=f"{case.tier} tier (TAU_COMPAT_TIER={TIER})"))
+        if case.xfail_reason:
+            blamed = ", ".join(case.xfail_apis) or "upstream program"
+            marks.append(pytest.mark.xfail(reason=f"{blamed}: {case.xfail_reason}", strict=False))
+        params.append(pytest.param(case, id=case.name, marks=marks))
+    return params
+
+
+def pytest_generate_tests(metafunc):
+    if "case" in metafunc.fixturenames:
+        metafunc.parametrize("case", case_params())
+
+
+
+
+@pytest.fixture(scope="session")
+def suite(request, tmp_path_factory) -> Suite:
+    """Builds the plugins of every case that this session will run, in parallel."""
+    global _suite
+    if not config.tau_binary().exists():
+        pytest.fail(f"{config.tau_binary()} does not exist: build tau first (cmake --preset default && "
+                    f"cmake --build build --target tau)")
+    s = Suite(tmp_path_factory.mktemp("compat"), CASES, TIER)
+    selected = []
+    for item in request.session.items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and "case" in callspec.params and not item.get_closest_marker("skip"):
+            selected.append(callspec.params["case"])
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+
+    def say(line):
+        if reporter and capture:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(line)
+
+    def progress(b):
+        what = "built" if b.compiled else "cached"
+        say(f"compat: {b.dir.name}: {what if b.ok else 'BUILD FAILED: ' + b.first_error} ({b.seconds:.1f}s)")
+    plugins = len(set(d for c in selected for d in c.plugin_dirs))
+    say(f"\ncompat: tier {TIER}: building {plugins} plugins for {len(selected)} cases, "
+        f"{config.build_jobs()} at a time (cache {config.cache_dir()})")
+    s.prepare(selected, progress=progress)
+    say(f"compat: {plugins} plugins ready in {s.build_seconds:.1f}s")
+    _suite = s
+    return s
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _suite is None or not any(r.status != results.NOT_RUN for r in _suite.results.values()):
+        return
+    doc = _suite.document()
+    results.write(doc)
+    path = report.render(doc)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter:
+        t = doc["totals"]
+        reporter.write_line(f"compat: {t['passed']}/{t['run']} cases passed ({t['cases']} in the suite); "
+                            f"report: {path}")

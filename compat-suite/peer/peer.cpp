@@ -1,0 +1,426 @@
+// peer: a host-driven plugin (process starts a task and returns) that plays the
+// other end of an upstream example in the same tau process, on the same loop.
+// Written on tau.hpp only. Its input line is "peer <mode> <args>...":
+//
+//   tcp-echo-client  PORT WORDS...        send WORDS, expect them echoed
+//   udp-echo-client  PORT WORDS...        one datagram, expect it echoed
+//   http-get         PORT PATH            GET PATH, print status and body
+//   ws-echo-client   PORT PATH WORDS...   WebSocket handshake, one text message
+//   chat-client      PORT WORDS...        Asio chat protocol (4-digit length header)
+//   line-client      PORT WORDS...        send "WORDS\n", print the first line back
+//   read-client      PORT COUNT           COUNT times: connect, print all it reads
+//   echo-through     PORT ECHO_PORT WORDS...
+//                                         echo server on ECHO_PORT, and a client
+//                                         sending WORDS to PORT (a proxy to it)
+//   http-server      PORT COUNT WORDS...  answer COUNT requests with WORDS
+//   ws-echo-server   PORT COUNT           accept COUNT WebSocket sessions, echo them
+//
+// Clients retry connecting for 5 s (the server plugin starts after this one).
+// Servers listen before process returns. Output lines start with "peer: "; the
+// last is "peer: done".
+#include <tau/plugin.h>
+#include <tau/tau.hpp>
+#include <tau_compat/args.hpp>
+
+#include <openssl/sha.h>
+
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+void say(const char* format, ...) {
+  std::va_list args;
+  va_start(args, format);
+  std::printf("peer: ");
+  std::vprintf(format, args);
+  std::printf("\n");
+  std::fflush(stdout);
+  va_end(args);
+}
+
+std::string join(const std::vector<std::string>& words, size_t from) {
+  std::string out;
+  for (size_t i = from; i < words.size(); ++i) out += (out.empty() ? "" : " ") + words[i];
+  return out;
+}
+
+uint16_t port_of(const std::string& text) { return static_cast<uint16_t>(std::stoi(text)); }
+
+tau::task<tau::tcp_stream> connect_with_retry(uint16_t port) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      co_return co_await tau::tcp_stream::connect("127.0.0.1", port);
+    } catch (const std::system_error& e) {
+      if (e.code() != std::errc::connection_refused || attempt == 250) throw;
+    }
+    co_await tau::sleep(20ms);
+  }
+}
+
+// Reads from a stream through a buffer, so that bytes after a delimiter are kept.
+// (co_await only as a whole statement or initializer: GCC 12 miscompiles it in
+// conditions and next to temporaries.)
+struct reader {
+  tau::tcp_stream& stream;
+  std::string buffer;
+
+  tau::task<bool> fill() {
+    char chunk[16384];
+    size_t n = co_await stream.read_some(chunk);
+    buffer.append(chunk, n);
+    co_return n > 0;
+  }
+  tau::task<std::string> until(std::string_view delimiter) {
+    for (;;) {
+      if (auto at = buffer.find(delimiter); at != std::string::npos) {
+        std::string out = buffer.substr(0, at + delimiter.size());
+        buffer.erase(0, at + delimiter.size());
+        co_return out;
+      }
+      bool more = co_await fill();
+      if (!more) throw std::runtime_error("connection closed before '" + std::string(delimiter) + "'");
+    }
+  }
+  tau::task<std::string> exactly(size_t n) {
+    while (buffer.size() < n) {
+      bool more = co_await fill();
+      if (!more)
+        throw std::runtime_error("connection closed after " + std::to_string(buffer.size()) + " of " +
+                                 std::to_string(n) + " bytes");
+    }
+    std::string out = buffer.substr(0, n);
+    buffer.erase(0, n);
+    co_return out;
+  }
+  tau::task<std::string> rest() {
+    for (;;) {
+      bool more = co_await fill();
+      if (!more) break;
+    }
+    std::string out = std::move(buffer);
+    buffer.clear();
+    co_return out;
+  }
+};
+
+std::string header_value(const std::string& head, const std::string& name) {
+  std::string lower = head;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string key = "\r\n" + name + ":";
+  auto at = lower.find(key);
+  if (at == std::string::npos) return {};
+  auto start = head.find_first_not_of(' ', at + key.size());
+  return head.substr(start, head.find("\r\n", start) - start);
+}
+
+// ---- WebSocket (RFC 6455), just enough for one text message each way ----------
+
+std::string base64(const unsigned char* data, size_t n) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = data[i] << 16 | (i + 1 < n ? data[i + 1] << 8 : 0) | (i + 2 < n ? data[i + 2] : 0);
+    out += table[v >> 18 & 63];
+    out += table[v >> 12 & 63];
+    out += i + 1 < n ? table[v >> 6 & 63] : '=';
+    out += i + 2 < n ? table[v & 63] : '=';
+  }
+  return out;
+}
+
+std::string accept_key(const std::string& key) {
+  std::string text = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  return base64(digest, sizeof digest);
+}
+
+std::string frame(int opcode, const std::string& payload, bool masked) {
+  std::string out;
+  out += static_cast<char>(0x80 | opcode);
+  char mask_bit = masked ? char(0x80) : char(0);
+  if (payload.size() < 126) {
+    out += static_cast<char>(mask_bit | static_cast<char>(payload.size()));
+  } else {
+    out += static_cast<char>(mask_bit | 126);
+    out += static_cast<char>(payload.size() >> 8);
+    out += static_cast<char>(payload.size() & 0xff);
+  }
+  std::string body = payload;
+  if (masked) {
+    unsigned char key[4] = {0x12, 0x34, 0x56, 0x78};
+    out.append(reinterpret_cast<char*>(key), 4);
+    for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(body[i] ^ key[i % 4]);
+  }
+  return out + body;
+}
+
+struct ws_frame {
+  int opcode;
+  std::string payload;
+};
+
+tau::task<ws_frame> read_frame(reader& in) {
+  std::string head = co_await in.exactly(2);
+  int opcode = head[0] & 0x0f;
+  bool masked = head[1] & 0x80;
+  uint64_t length = head[1] & 0x7f;
+  if (length == 126) {
+    std::string ext = co_await in.exactly(2);
+    length = static_cast<unsigned char>(ext[0]) << 8 | static_cast<unsigned char>(ext[1]);
+  } else if (length == 127) {
+    std::string ext = co_await in.exactly(8);
+    length = 0;
+    for (char c : ext) length = length << 8 | static_cast<unsigned char>(c);
+  }
+  std::string key;
+  if (masked) key = co_await in.exactly(4);
+  std::string payload = co_await in.exactly(static_cast<size_t>(length));
+  if (masked)
+    for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(payload[i] ^ key[i % 4]);
+  co_return ws_frame{opcode, payload};
+}
+
+// ---- the modes -----------------------------------------------------------------
+
+tau::task<> tcp_echo_client(uint16_t port, std::string message) {
+  tau::tcp_stream s = co_await connect_with_retry(port);
+  co_await s.write_all(message);
+  std::string back(message.size(), '\0');
+  co_await s.read_exact(back);
+  say("echo: %s", back.c_str());
+}
+
+tau::task<> udp_echo_client(uint16_t port, std::string message) {
+  tau::udp_socket s = tau::udp_socket::bind("127.0.0.1", 0);
+  auto to = *tau::socket_address::parse("127.0.0.1", port);
+  char buffer[2048];
+  for (int attempt = 1;; ++attempt) {
+    co_await s.send_to(message, to);
+    try {
+      auto got = co_await tau::timeout(200ms, s.recv_from(buffer));
+      say("echo: %s", std::string(buffer, got.size).c_str());
+      co_return;
+    } catch (const tau::timed_out&) {
+      if (attempt == 25) throw std::runtime_error("no UDP echo after 25 tries");
+    }
+  }
+}
+
+tau::task<> http_get(uint16_t port, std::string path) {
+  tau::tcp_stream s = co_await connect_with_retry(port);
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                        "\r\nUser-Agent: tau-compat-peer\r\nConnection: close\r\n\r\n";
+  co_await s.write_all(request);
+  reader in{s, {}};
+  std::string head = co_await in.until("\r\n\r\n");
+  say("status: %s", head.substr(0, head.find("\r\n")).c_str());
+  std::string length = header_value(head, "content-length");
+  // (no co_await inside ?: : GCC 12 miscompiles it)
+  std::string body;
+  if (length.empty())
+    body = co_await in.rest();
+  else
+    body = co_await in.exactly(std::stoul(length));
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+  say("body: %s", body.c_str());
+}
+
+tau::task<> ws_echo_client(uint16_t port, std::string path, std::string message) {
+  tau::tcp_stream s = co_await connect_with_retry(port);
+  std::string key = "dGhlIHNhbXBsZSBub25jZQ==";
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                        "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
+                        "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  co_await s.write_all(request);
+  reader in{s, {}};
+  std::string head = co_await in.until("\r\n\r\n");
+  say("handshake: %s", head.substr(0, head.find("\r\n")).c_str());
+  if (header_value(head, "sec-websocket-accept") != accept_key(key))
+    throw std::runtime_error("bad Sec-WebSocket-Accept in: " + head);
+  std::string text = frame(1, message, true);
+  co_await s.write_all(text);
+  ws_frame reply = co_await read_frame(in);
+  say("ws echo: %s", reply.payload.c_str());
+  std::string close = frame(8, std::string("\x03\xe8", 2), true);
+  co_await s.write_all(close);
+  ws_frame closing = co_await read_frame(in);
+  say("ws close: opcode %d", closing.opcode);
+}
+
+tau::task<> chat_client(uint16_t port, std::string message) {
+  tau::tcp_stream s = co_await connect_with_retry(port);
+  char header[8];
+  std::snprintf(header, sizeof header, "%4d", static_cast<int>(message.size()));
+  std::string out = std::string(header, 4) + message;
+  co_await s.write_all(out);
+  reader in{s, {}};
+  std::string length = co_await in.exactly(4);
+  std::string body = co_await in.exactly(std::stoul(length));
+  say("chat: %s", body.c_str());
+}
+
+tau::task<> line_client(uint16_t port, std::string message) {
+  tau::tcp_stream s = co_await connect_with_retry(port);
+  std::string out = message + "\n";
+  co_await s.write_all(out);
+  reader in{s, {}};
+  std::string line = co_await in.until("\n");
+  line.pop_back();
+  say("line: %s", line.c_str());
+}
+
+tau::task<> read_client(uint16_t port, int count) {
+  for (int i = 0; i < count; ++i) {
+    tau::tcp_stream s = co_await connect_with_retry(port);
+    std::string data;
+    bool reset = false;
+    try {
+      data = co_await s.read_to_end();
+    } catch (const std::system_error& e) {
+      // Connected to a listening socket the server then closed (between two of
+      // its accepts): try again.
+      if (e.code() != std::errc::connection_reset) throw;
+      reset = true;
+    }
+    if (reset) {
+      --i;
+      co_await tau::sleep(20ms);
+      continue;
+    }
+    while (!data.empty() && (data.back() == '\n' || data.back() == '\r')) data.pop_back();
+    say("read: %s", data.c_str());
+  }
+}
+
+tau::task<> echo_server(tau::tcp_listener listener) {
+  tau::tcp_stream s = co_await listener.accept();
+  char buffer[4096];
+  for (;;) {
+    size_t n = co_await s.read_some(buffer);
+    if (n == 0) break;
+    std::string chunk(buffer, n);
+    co_await s.write_all(chunk);
+  }
+}
+
+tau::task<> echo_through(tau::tcp_listener listener, uint16_t port, std::string message) {
+  auto server = tau::spawn([l = std::move(listener)]() mutable { return echo_server(std::move(l)); });
+  tau::tcp_stream s = co_await connect_with_retry(port);
+  co_await s.write_all(message);
+  std::string back(message.size(), '\0');
+  co_await s.read_exact(back);
+  say("echo: %s", back.c_str());
+  s.close();
+  co_await server;
+}
+
+tau::task<> http_server(tau::tcp_listener listener, int count, std::string body) {
+  for (int i = 0; i < count; ++i) {
+    tau::tcp_stream s = co_await listener.accept();
+    reader in{s, {}};
+    std::string head = co_await in.until("\r\n\r\n");
+    say("request: %s", head.substr(0, head.find("\r\n")).c_str());
+    std::string response = "HTTP/1.1 200 OK\r\nServer: tau-compat-peer\r\nContent-Type: text/plain\r\n"
+                           "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    co_await s.write_all(response);
+    s.shutdown_write();
+    std::string ignored = co_await in.rest();
+  }
+}
+
+tau::task<> ws_echo_server(tau::tcp_listener listener, int count) {
+  for (int i = 0; i < count; ++i) {
+    tau::tcp_stream s = co_await listener.accept();
+    reader in{s, {}};
+    std::string head = co_await in.until("\r\n\r\n");
+    say("upgrade: %s", head.substr(0, head.find("\r\n")).c_str());
+    std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Accept: " + accept_key(header_value(head, "sec-websocket-key")) + "\r\n\r\n";
+    co_await s.write_all(response);
+    for (;;) {
+      ws_frame f = co_await read_frame(in);
+      if (f.opcode == 8) {
+        std::string close = frame(8, f.payload.substr(0, 2), false);
+        co_await s.write_all(close);
+        say("ws close received");
+        break;
+      }
+      if (f.opcode == 9) {
+        std::string pong = frame(10, f.payload, false);
+        co_await s.write_all(pong);
+        continue;
+      }
+      say("ws message: %s", f.payload.c_str());
+      std::string echo = frame(f.opcode, f.payload, false);
+      co_await s.write_all(echo);
+    }
+    s.shutdown_write();
+    std::string ignored = co_await in.rest();
+  }
+}
+
+tau::task<> run(std::vector<std::string> a) {
+  if (a.size() < 3) throw std::invalid_argument("peer: usage: peer <mode> <port> ...");
+  const std::string& mode = a[1];
+  uint16_t port = port_of(a[2]);
+  // Arguments are named locals: GCC 12 destroys temporaries in a co_await
+  // expression twice.
+  std::string words = join(a, 3);
+  std::string path = a.size() > 3 ? a[3] : "/";
+  std::string ws_words = join(a, 4);
+  if (mode == "tcp-echo-client") co_await tcp_echo_client(port, words);
+  else if (mode == "udp-echo-client") co_await udp_echo_client(port, words);
+  else if (mode == "http-get") co_await http_get(port, path);
+  else if (mode == "ws-echo-client") co_await ws_echo_client(port, path, ws_words);
+  else if (mode == "chat-client") co_await chat_client(port, words);
+  else if (mode == "line-client") co_await line_client(port, words);
+  else if (mode == "read-client") co_await read_client(port, std::stoi(a.at(3)));
+  else throw std::invalid_argument("peer: unknown mode '" + mode + "'");
+  say("done");
+}
+
+tau_task_id process(const uint8_t* data, size_t len) {
+  std::vector<std::string> a =
+      tau_compat::arguments_for("peer", std::string_view(reinterpret_cast<const char*>(data), len));
+  if (a.size() >= 4 && (a[1] == "http-server" || a[1] == "ws-echo-server")) {
+    // Listen now, before the next plugin's process runs.
+    auto listener = tau::tcp_listener::bind("127.0.0.1", port_of(a[2]));
+    int count = std::stoi(a[3]);
+    say("listening on %s", a[2].c_str());
+    if (a[1] == "http-server")
+      return tau::spawn([l = std::move(listener), count, body = join(a, 4)]() mutable -> tau::task<> {
+               co_await http_server(std::move(l), count, body);
+               say("done");
+             }).task_id();
+    return tau::spawn([l = std::move(listener), count]() mutable -> tau::task<> {
+             co_await ws_echo_server(std::move(l), count);
+             say("done");
+           }).task_id();
+  }
+  if (a.size() >= 4 && a[1] == "echo-through") {
+    auto listener = tau::tcp_listener::bind("127.0.0.1", port_of(a[3]));
+    return tau::spawn([l = std::move(listener), port = port_of(a[2]), words = join(a, 4)]() mutable -> tau::task<> {
+             co_await echo_through(std::move(l), port, words);
+             say("done");
+           }).task_id();
+  }
+  return tau::spawn([a]() { return run(a); }).task_id();
+}
+
+}  // namespace
+
+extern "C" TAU_PLUGIN_EXPORT int plugin_init(PluginHooks* hooks) {
+  hooks->process = process;
+  return 0;
+}
+extern "C" TAU_PLUGIN_EXPORT void plugin_destroy() {}

@@ -1,0 +1,73 @@
+"""Builds plugins with tau's own plugin compiler (`tau build DIR`), several at once,
+in the suite's persistent build cache."""
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import os
+import pathlib
+import re
+import subprocess
+import time
+
+from . import config
+
+BUILD_TIMEOUT = float(os.environ.get("TAU_COMPAT_BUILD_TIMEOUT", 900))
+
+
+@dataclasses.dataclass
+class Build:
+    dir: pathlib.Path
+    ok: bool
+    library: pathlib.Path | None
+    seconds: float
+    compiled: bool  # False: served from the cache
+    first_error: str = ""
+    log: str = ""
+
+
+def first_compiler_error(log: str) -> str:
+    """The first line of the compiler's output that says error, else tau's own."""
+    for line in log.splitlines():
+        if re.search(r"\berror\b:", line) or "fatal error" in line:
+            return line.strip()
+    for line in log.splitlines():
+        if line.startswith("tau:") and ("failed" in line or "cannot" in line):
+            return line.strip()
+    return log.strip().splitlines()[-1] if log.strip() else "build failed without output"
+
+
+def build_env() -> dict:
+    return {**os.environ, "TAU_CACHE_DIR": str(config.cache_dir())}
+
+
+def build_one(plugin_dir: pathlib.Path) -> Build:
+    start = time.monotonic()
+    try:
+        r = subprocess.run([str(config.tau_binary()), "build", str(plugin_dir)], capture_output=True,
+                           text=True, timeout=BUILD_TIMEOUT, env=build_env(), stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return Build(plugin_dir, False, None, time.monotonic() - start, True,
+                     f"build did not finish in {BUILD_TIMEOUT:.0f}s")
+    seconds = time.monotonic() - start
+    compiled = "compiling" in r.stderr
+    if r.returncode != 0:
+        log = r.stdout + r.stderr
+        return Build(plugin_dir, False, None, seconds, compiled, first_compiler_error(log), log)
+    library = pathlib.Path(r.stdout.strip().splitlines()[-1])
+    return Build(plugin_dir, True, library, seconds, compiled, log=r.stderr)
+
+
+def build_all(dirs: list[pathlib.Path], jobs: int | None = None, progress=None) -> dict[pathlib.Path, Build]:
+    """Builds every plugin once; `jobs` at a time (each build is one CMake + Ninja
+    run and mostly one compiler process)."""
+    results: dict[pathlib.Path, Build] = {}
+    unique = list(dict.fromkeys(dirs))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs or config.build_jobs()) as pool:
+        futures = {pool.submit(build_one, d): d for d in unique}
+        for f in concurrent.futures.as_completed(futures):
+            b = f.result()
+            results[b.dir] = b
+            if progress:
+                progress(b)
+    return results

@@ -1,0 +1,19 @@
+"""Renders reports/index.html from the results document with Jinja2: one file,
+no scripts, readable straight from disk."""
+from __future__ import annotations
+
+import pathlib
+
+import jinja2
+
+from . import config
+
+
+def render(doc: dict, directory: pathlib.Path = config.REPORTS) -> pathlib.Path:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(config.HARNESS / "templates"),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
+    html = env.get_template("report.html.j2").render(doc=doc, v=doc["versions"], t=doc["totals"])
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "index.html"
+    path.write_text(html)
+    return path

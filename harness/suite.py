@@ -1,0 +1,121 @@
+"""One session of the suite: prepares what cases need (certificates, a document
+root, the threadwatch preload), builds the plugins, runs cases and keeps their
+results for the report."""
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import time
+
+from . import build, certs, config, results, run
+from .manifest import Case
+from .results import BUILD_FAIL, FAIL, NOT_RUN, PASS, TIMEOUT, CaseResult
+
+DOCROOT_TEXT = "hello from the tau compat suite\n"
+
+
+def build_threadwatch(directory: pathlib.Path) -> pathlib.Path:
+    """Compiles harness/threadwatch.c once into the build cache."""
+    source = config.HARNESS / "threadwatch.c"
+    target = directory / "libthreadwatch.so"
+    if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = directory / f"libthreadwatch.so.tmp.{os.getpid()}"
+        subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-Wall", "-o", str(tmp), str(source), "-ldl"], check=True)
+        tmp.rename(target)
+    return target
+
+
+class Suite:
+    def __init__(self, workdir: pathlib.Path, cases: list[Case], tier: str):
+        self.workdir = workdir
+        self.cases = cases
+        self.tier = tier
+        self.started = time.monotonic()
+        self.results: dict[str, CaseResult] = {
+            c.name: CaseResult(c, NOT_RUN, not_run_reason=f"not in the {tier} tier" if not config.in_tier(c.tier, tier)
+                               else "not selected") for c in cases}
+        self.builds: dict[pathlib.Path, build.Build] = {}
+        self.prepared = False
+
+    def prepare(self, selected: list[Case], progress=None) -> None:
+        """Everything the selected cases need, built before the first one runs."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.certs = certs.make(self.workdir / "certs")
+        self.docroot = self.workdir / "docroot"
+        self.docroot.mkdir(exist_ok=True)
+        (self.docroot / "index.html").write_text(DOCROOT_TEXT)
+        watch = build_threadwatch(config.cache_dir() / "harness")
+        (self.workdir / "runs").mkdir(exist_ok=True)
+        link = self.workdir / "runs" / "libthreadwatch.so"
+        if not link.exists():
+            link.symlink_to(watch)
+        dirs = [d for c in selected for d in c.plugin_dirs]
+        start = time.monotonic()
+        self.builds.update(build.build_all(dirs, progress=progress))
+        self.build_seconds = time.monotonic() - start
+        self.prepared = True
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "TAU_CACHE_DIR": str(config.cache_dir()), "TAU_COMPAT_CERT_DIR": str(self.certs)}
+
+    def values(self, case: Case) -> dict[str, str]:
+        v = {"host": run.HOST, "docroot": str(self.docroot), "certs": str(self.certs),
+             "tmp": str(self.workdir / "runs" / case.name)}
+        for name in sorted(case.placeholders()):
+            if name.startswith("port"):
+                v[name] = str(case.fixed_ports.get(name) or run.free_port())
+        return v
+
+    def run(self, case: Case) -> CaseResult:
+        r = CaseResult(case, FAIL)
+        self.results[case.name] = r
+        start = time.monotonic()
+        for d in case.plugin_dirs:
+            b = self.builds.get(d) or build.build_one(d)
+            self.builds[d] = b
+            r.builds.append({"plugin": d.name, "ok": b.ok, "seconds": round(b.seconds, 1),
+                             "compiled": b.compiled, "first_error": b.first_error})
+        failed = [b for b in (self.builds[d] for d in case.plugin_dirs) if not b.ok]
+        if failed:
+            r.status = BUILD_FAIL
+            r.first_error = f"{failed[0].dir.name}: {failed[0].first_error}"
+            r.seconds = time.monotonic() - start
+            return r
+        values = self.values(case)
+        for name, port in case.fixed_ports.items():
+            if not run.port_is_free(port):
+                r.first_error = f"port {port} (fixed by the upstream program) is in use"
+                return r
+        libraries = {d: self.builds[d].library for d in case.plugin_dirs}
+        outcome = run.run_case(case, libraries, values, self.workdir / "runs" / case.name, self.env())
+        specs = [p for p in case.processes if p.background] + [p for p in case.processes if not p.background]
+        problems = list(outcome.problems)
+        for spec, pr in zip(specs, outcome.processes):
+            run.check(spec, pr, values)
+            problems.extend(pr.problems)
+        r.processes = [results.process_json(p) for p in outcome.processes]
+        for p in outcome.processes:
+            if p.stop in ("second SIGTERM", "SIGKILL"):
+                r.observations.append(f"{p.role}: still running after SIGTERM, ended by the {p.stop} "
+                                      f"(io_context::run() called from process does not return when tau stops)")
+        r.seconds = time.monotonic() - start
+        if outcome.timed_out:
+            r.status = TIMEOUT
+            still = [p for p in outcome.processes if p.stop == "timeout"]
+            hint = run.relevant_line(still[0].stderr + "\n" + still[0].stdout) if still else ""
+            r.first_error = (f"timed out after {case.timeout:.0f}s"
+                             + (f" ({', '.join(p.role for p in still)} still running)" if still else "")
+                             + (f": {hint}" if hint else ""))
+        elif problems:
+            r.status = FAIL
+            r.first_error = problems[0]
+        else:
+            r.status = PASS
+        return r
+
+    def document(self) -> dict:
+        from .manifest import LIBRARIES, load_apis
+        return results.document(list(self.results.values()), load_apis(), list(LIBRARIES), self.tier,
+                                time.monotonic() - self.started)
