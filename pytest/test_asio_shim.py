@@ -122,3 +122,15 @@ def test_use_future_drives_the_loop_outside_and_is_refused_inside(tau, env):
         "posted function returned 7",
         "inside the loop: refused (tau.asio)",
     ]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_ends_a_run_inside_a_process_hook(tau, env, signum):
+    assert tau.run("build", ASIO / "asio_run_forever.cpp", env=env, timeout=300).returncode == 0
+    proc = subprocess.Popen([str(tau.binary), "--plugin", str(ASIO / "asio_run_forever.cpp")], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "serving\n"
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum, err
+    assert out == "run returned, stopped=1\ndestroyed\n"

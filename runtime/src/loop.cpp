@@ -32,6 +32,7 @@ struct loop_state {
   size_t holds = 0;
   int run_depth = 0;
   bool initialized = false;
+  bool shutting_down = false;
   std::vector<std::string> owner_names{"host"};
   std::vector<size_t> owner_failures{0};
 };
@@ -125,6 +126,7 @@ void runtime_close() {
   state.running.clear();
   state.remote.clear();
   state.initialized = false;
+  state.shutting_down = false;
   t_loop_thread = false;
   state.owner_names.resize(1);
   state.owner_failures.assign(1, 0);
@@ -143,6 +145,8 @@ uv_loop_t* loop() { return &state.loop; }
 void delete_wrapper(uv_handle_t* handle) { delete static_cast<handle_wrapper*>(handle->data); }
 bool on_loop_thread() { return t_loop_thread; }
 bool loop_running() { return state.run_depth > 0; }
+void begin_shutdown() { state.shutting_down = true; }
+bool shutting_down() { return state.shutting_down; }
 
 owner_id current_owner() { return g_current_owner; }
 
@@ -185,6 +189,7 @@ const char* tau_strerror(int err) {
     case TAU_E_STALLED: return "nothing left on the loop can finish the wait";
     case TAU_E_NO_TASK: return "no such task";
     case TAU_E_THREW: return "plugin code threw an exception";
+    case TAU_E_SHUTDOWN: return "the host is shutting down";
     default: return uv_strerror(err);
   }
 }
@@ -225,6 +230,10 @@ int tau_block_on(int (*done)(void* ctx), void* ctx) {
   ++state.run_depth;
   int result = 0;
   while (!done(ctx)) {
+    if (state.shutting_down) {
+      result = TAU_E_SHUTDOWN;
+      break;
+    }
     if (uv_run(&state.loop, UV_RUN_ONCE) == 0 && !done(ctx)) {
       result = TAU_E_STALLED;
       break;

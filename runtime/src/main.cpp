@@ -41,6 +41,7 @@ void on_shutdown_signal(int signum) {
   if (g_shutdown_signal != 0) _exit(128 + signum);  // a second signal: give up at once
   g_shutdown_signal = signum;
   std::fprintf(stderr, "tau: %s received: cancelling tasks and shutting down\n", strsignal(signum));
+  begin_shutdown();
   abort_all_tasks();
   tau_post(finish_shutdown, nullptr);
 }
@@ -96,13 +97,15 @@ int run_plugins(const std::vector<std::string>& arguments, const std::string& in
 
   const auto* data = reinterpret_cast<const uint8_t*>(input.data());
   for (loaded_plugin& plugin : plugins) {
+    if (shutting_down()) break;  // a signal arrived while an earlier process hook ran
     tau_task_id root = 0;
     guarded_call(plugin.owner, "process", [&] { root = plugin.hooks.process(data, input.size()); });
     if (root != 0 && tau_task_join(root, on_root_done, &plugin) != 0)
       report_failure(plugin.owner, "process returned unknown task id " + std::to_string(root));
   }
 
-  runtime_run();
+  // A signal that arrived inside a process hook already stopped the loop once.
+  if (!shutting_down()) runtime_run();
 
   if (g_shutdown_signal == 0 && tau_task_running_count() > 0) {
     for (const running_task& t : running_tasks())

@@ -36,6 +36,10 @@ int runtime_run();
 uv_loop_t* loop();
 bool on_loop_thread();
 bool loop_running();
+// From now on tau_block_on returns TAU_E_SHUTDOWN instead of waiting: a plugin
+// blocked in it (an Asio run() in its process hook) winds up.
+void begin_shutdown();
+bool shutting_down();
 
 owner_id current_owner();
 owner_id register_owner(std::string name);

@@ -43,6 +43,7 @@ extern "C" {
 #define TAU_E_STALLED (-4003)      /* nothing left on the loop can make the condition true */
 #define TAU_E_NO_TASK (-4004)      /* unknown (or already released) task id */
 #define TAU_E_THREW (-4005)        /* plugin code threw an exception into the runtime */
+#define TAU_E_SHUTDOWN (-4006)     /* the host is shutting down (SIGINT/SIGTERM) */
 
 TAU_API const char* tau_strerror(int err);
 
@@ -73,7 +74,8 @@ TAU_API void tau_loop_release(void);
 /* Drives the loop on the calling thread until done(ctx) returns nonzero.
  * Returns 0, TAU_E_IN_LOOP when the loop is already running on this thread (a
  * callback or task tried to block), TAU_E_WRONG_THREAD, or TAU_E_STALLED when the
- * loop has nothing left to run and done(ctx) is still zero. */
+ * loop has nothing left to run and done(ctx) is still zero, or TAU_E_SHUTDOWN when
+ * the host began to shut down meanwhile (the caller should wind up and return). */
 TAU_API int tau_block_on(int (*done)(void* ctx), void* ctx);
 
 /* ---- tasks ------------------------------------------------------------- */

@@ -115,7 +115,9 @@ std::size_t scheduler::drive(int (*done)(void*),
   ++outside_runs_;
   int rc = tau_block_on(done, this);
   --outside_runs_;
-  if (rc == TAU_E_IN_LOOP)
+  if (rc == TAU_E_SHUTDOWN)
+    stop();  // the host is shutting down: as if stop() had been called
+  else if (rc == TAU_E_IN_LOOP)
     ec = make_tau_error(tau_errc::run_inside_loop);
   else if (rc == TAU_E_STALLED)
     ec = make_tau_error(tau_errc::loop_stalled);
