@@ -28,9 +28,29 @@ class Tau:
         return subprocess.run([str(self.binary), *map(str, args)], capture_output=True, text=True,
                               timeout=timeout, stdin=subprocess.DEVNULL, **kwargs)
 
+    def run_plugins(self, env, *plugins, input=None, timeout=300) -> subprocess.CompletedProcess:
+        """tau --plugin P1 --plugin P2 ... [--input INPUT], in environment env"""
+        args = [arg for p in plugins for arg in ("--plugin", p)]
+        if input is not None:
+            args += ["--input", input]
+        return self.run(*args, env=env, timeout=timeout)
+
+    def build_plugin(self, source, env=None) -> str:
+        """tau build SOURCE; returns the built library's path."""
+        built = self.run("build", source, env=env, timeout=300)
+        assert built.returncode == 0, built.stderr
+        return built.stdout.strip()
+
     def start(self, *args) -> subprocess.Popen:
         return subprocess.Popen([str(self.binary), *map(str, args)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """The environment with a build cache of the test module's own, so that each
+    plugin source compiles once per module."""
+    return {**os.environ, "TAU_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
 
 
 @pytest.fixture(scope="session")

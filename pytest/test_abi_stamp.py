@@ -1,5 +1,4 @@
 """The ABI stamp: the host refuses plugins built with settings it does not share."""
-import shutil
 import subprocess
 
 

@@ -1,34 +1,13 @@
 """The shim's remaining Asio services: the resolver on the host's blocking pool,
 signal_set on the host's signal watches, and system_executor / thread_pool on the
 loop thread, with no thread of their own."""
-import os
 import signal
 import subprocess
 
-import pytest
 
 from conftest import REPO
 
 ASIO = REPO / "pytest" / "sources" / "asio"
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    """One build cache for the module: each plugin compiles once."""
-    return {**os.environ, "TAU_CACHE_DIR": str(tmp_path_factory.mktemp("asio-services-cache"))}
-
-
-def run(tau, env, plugin, input=None, timeout=300):
-    args = ["--plugin", plugin]
-    if input is not None:
-        args += ["--input", input]
-    return tau.run(*args, env=env, timeout=timeout)
-
-
-def build(tau, env, plugin):
-    built = tau.run("build", plugin, env=env, timeout=300)
-    assert built.returncode == 0, built.stderr
-    return built.stdout.strip()
 
 
 def undefined_symbols(library):
@@ -37,7 +16,7 @@ def undefined_symbols(library):
 
 
 def test_async_resolve_runs_on_the_blocking_pool(tau, env):
-    r = run(tau, env, ASIO / "asio_resolver.cpp")
+    r = tau.run_plugins(env, ASIO / "asio_resolver.cpp")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "destroyed in flight: handlers ran 0, handlers left alive 0",
@@ -48,12 +27,12 @@ def test_async_resolve_runs_on_the_blocking_pool(tau, env):
         "unknown service: service_not_found",
         "handlers off the loop thread: 0",
     ]
-    undefined = undefined_symbols(build(tau, env, ASIO / "asio_resolver.cpp"))
+    undefined = undefined_symbols(tau.build_plugin(ASIO / "asio_resolver.cpp", env=env))
     assert "tau_work_submit" in undefined and "pthread_create" not in undefined
 
 
 def test_signal_set_on_the_host_signal_watches(tau, env):
-    r = run(tau, env, ASIO / "asio_signal_set.cpp")
+    r = tau.run_plugins(env, ASIO / "asio_signal_set.cpp")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "raised from a timer: SIGUSR1 delivered",
@@ -66,14 +45,14 @@ def test_signal_set_on_the_host_signal_watches(tau, env):
         "handlers off the loop thread: 0",
     ]
     assert "shutting down" not in r.stderr
-    undefined = undefined_symbols(build(tau, env, ASIO / "asio_signal_set.cpp"))
+    undefined = undefined_symbols(tau.build_plugin(ASIO / "asio_signal_set.cpp", env=env))
     assert "tau_signal_start" in undefined
     assert "sigaction" not in undefined and "pipe" not in undefined
 
 
 def test_pending_signal_wait_keeps_the_host_for_signals_from_outside(tau, env):
     plugin = ASIO / "asio_signal_set.cpp"
-    build(tau, env, plugin)  # so that the run below does not wait for the compiler
+    tau.build_plugin(plugin, env=env)  # so that the run below does not wait for the compiler
     proc = subprocess.Popen([str(tau.binary), "--plugin", str(plugin), "--input", "external"], env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -93,7 +72,7 @@ def test_pending_signal_wait_keeps_the_host_for_signals_from_outside(tau, env):
 
 
 def test_system_executor_runs_on_the_loop_thread(tau, env):
-    r = run(tau, env, ASIO / "asio_system_executor.cpp")
+    r = tau.run_plugins(env, ASIO / "asio_system_executor.cpp")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "posted from process: dispatch post defer default never strand0 chained strand1 strand2 ",
@@ -105,7 +84,7 @@ def test_system_executor_runs_on_the_loop_thread(tau, env):
 
 
 def test_thread_pool_runs_on_the_loop_thread(tau, env):
-    r = run(tau, env, ASIO / "asio_thread_pool.cpp")
+    r = tau.run_plugins(env, ASIO / "asio_thread_pool.cpp")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "join from process: 9 of 9 handlers ran before it returned",
@@ -117,4 +96,4 @@ def test_thread_pool_runs_on_the_loop_thread(tau, env):
         "new threads: 0",
         "handlers off the loop thread: 0",
     ]
-    assert "pthread_create" not in undefined_symbols(build(tau, env, ASIO / "asio_thread_pool.cpp"))
+    assert "pthread_create" not in undefined_symbols(tau.build_plugin(ASIO / "asio_thread_pool.cpp", env=env))

@@ -1,5 +1,4 @@
 """Unmodified Boost.Asio plugins on the shared loop, through tau's Asio shim."""
-import os
 import signal
 import socket
 import subprocess
@@ -11,23 +10,8 @@ from conftest import REPO
 ASIO = REPO / "pytest" / "sources" / "asio"
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    """One build cache for the module: each plugin compiles once."""
-    return {**os.environ, "TAU_CACHE_DIR": str(tmp_path_factory.mktemp("asio-cache"))}
-
-
-def run(tau, env, *plugins, input=None, timeout=300):
-    args = []
-    for p in plugins:
-        args += ["--plugin", p]
-    if input is not None:
-        args += ["--input", input]
-    return tau.run(*args, env=env, timeout=timeout)
-
-
 def test_core_features_run_on_the_loop_thread(tau, env):
-    r = run(tau, env, ASIO / "asio_core.cpp")
+    r = tau.run_plugins(env, ASIO / "asio_core.cpp")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "executors: dispatch post defer strand any",
@@ -49,7 +33,7 @@ def test_the_shim_replaced_the_reactor(tau, env):
 
 
 def test_run_from_process_drives_the_shared_loop(tau, env):
-    r = run(tau, env, REPO / "plugins" / "hello", ASIO / "asio_run_in_process.cpp")
+    r = tau.run_plugins(env, REPO / "plugins" / "hello", ASIO / "asio_run_in_process.cpp")
     assert r.returncode == 0, r.stderr
     # hello's task ran while the Asio plugin's process() was inside io_context::run().
     assert r.stdout.splitlines() == [
@@ -61,7 +45,7 @@ def test_run_from_process_drives_the_shared_loop(tau, env):
 
 
 def test_handler_exception_fails_the_plugin_not_the_host(tau, env):
-    r = run(tau, env, ASIO / "asio_handler_throws.cpp", REPO / "plugins" / "hello")
+    r = tau.run_plugins(env, ASIO / "asio_handler_throws.cpp", REPO / "plugins" / "hello")
     assert r.returncode == 1
     assert r.stdout == "Hello from plugin!\n"
     assert f"plugin '{ASIO / 'asio_handler_throws.cpp'}'" in r.stderr and "handler failure" in r.stderr
@@ -71,7 +55,7 @@ def test_two_asio_plugins_talk_over_loopback(tau, env):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    r = run(tau, env, ASIO / "asio_echo_server.cpp", ASIO / "asio_echo_client.cpp", input=str(port))
+    r = tau.run_plugins(env, ASIO / "asio_echo_server.cpp", ASIO / "asio_echo_client.cpp", input=str(port))
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == "server: listening"
@@ -93,7 +77,7 @@ def test_interrupt_with_asio_work_pending(tau, env):
 
 
 def test_deferred_parallel_group_and_channels(tau, env):
-    r = run(tau, env, ASIO / "asio_composition.cpp")
+    r = tau.run_plugins(env, ASIO / "asio_composition.cpp")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "deferred: waited, chained value 42",
@@ -104,7 +88,7 @@ def test_deferred_parallel_group_and_channels(tau, env):
 
 
 def test_beast_http_client_against_beast_server(tau, env):
-    r = run(tau, env, ASIO / "beast_http.cpp", timeout=600)
+    r = tau.run_plugins(env, ASIO / "beast_http.cpp", timeout=600)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "200 tau-beast-test: you asked for /one",
@@ -115,7 +99,7 @@ def test_beast_http_client_against_beast_server(tau, env):
 
 
 def test_use_future_drives_the_loop_outside_and_is_refused_inside(tau, env):
-    r = run(tau, env, ASIO / "asio_use_future.cpp", timeout=300)
+    r = tau.run_plugins(env, ASIO / "asio_use_future.cpp", timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "outside the loop: future ready",
