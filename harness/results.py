@@ -130,10 +130,8 @@ def api_cells(results: list[CaseResult], apis: list[Api], libraries: list[str]) 
     return rows
 
 
-STOP_GAP = ("tau's first SIGTERM (tasks aborted, loop stopped) does not make io_context::run() inside a process "
-            "hook return: the shim's run() keeps driving the loop (tau_block_on) until its context is out of work, "
-            "so only the second SIGTERM ends tau, at once, without plugin_destroy. Programs that watch SIGTERM with "
-            "a signal_set stop cleanly.")
+STOP_GAP = ("tau did not end on its first SIGTERM: a main blocked in io_context::run() inside a process hook kept "
+            "the loop running, and only the second SIGTERM (an immediate exit, without plugin_destroy) ended it")
 
 
 def stop_verdict(r: CaseResult) -> str | None:
