@@ -28,7 +28,7 @@ def test_nothing_else_leaks(tau):
     # the libraries it links may appear: versioned libc/libstdc++ data (stdout,
     # std::cout, vtables) and, in a sanitizer build, the sanitizer runtime's.
     others = [s for s in dynamic_symbols(tau.binary) if not s.startswith("tau_")]
-    copied = ("__asan_", "__ubsan_", "__sanitizer_")
+    copied = ("__asan_", "__ubsan_", "__tsan_", "__sanitizer_")
     assert [s for s in others if "@GLIBC" not in s and not s.startswith(copied)] == []
     exported_tau = {s for s in dynamic_symbols(tau.binary) if s.startswith("tau_")}
     assert exported_tau == declared_functions()

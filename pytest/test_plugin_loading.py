@@ -94,3 +94,19 @@ def test_only_the_loop_thread_runs_plugin_code(tau):
     assert r.returncode == 0, r.stderr
     assert "on_loop=7 off_loop=0 blocking_job_on_loop=0" in r.stdout
     assert "after destroy: on_loop=8 off_loop=0" in r.stdout
+
+
+def test_the_seeds_plain_entry_points_load(tau, env, tmp_path):
+    # No TAU_PLUGIN_EXPORT: plugin.h declares both with default visibility, so these
+    # definitions are exported although plugins build with -fvisibility=hidden.
+    source = tmp_path / "seed_style.cpp"
+    source.write_text("""
+#include <tau/plugin.h>
+#include <cstdio>
+static tau_task_id process(const uint8_t*, size_t) { std::printf("seed-style plugin ran\\n"); return 0; }
+extern "C" int plugin_init(PluginHooks* hooks) { hooks->process = process; return 0; }
+extern "C" void plugin_destroy() { std::printf("seed-style plugin destroyed\\n"); }
+""")
+    r = tau.run_plugins(env, source)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "seed-style plugin ran\nseed-style plugin destroyed\n"

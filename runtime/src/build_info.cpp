@@ -33,7 +33,7 @@ void print_info(std::FILE* out) {
   std::fprintf(out, "  build type:         %s\n", TAU_BUILD_TYPE);
   std::fprintf(out, "  flags:              %s\n", TAU_CXX_FLAGS);
   std::fprintf(out, "  plugin flags:       %s\n", TAU_PLUGIN_FLAGS);
-  std::fprintf(out, "  sanitizers:         %s\n", TAU_SANITIZE_ENABLED ? "address,undefined" : "none");
+  std::fprintf(out, "  sanitizers:         %s\n", TAU_SANITIZERS);
   std::fprintf(out, "  libuv:              %s (built against %s)\n", uv_version_string(), TAU_LIBUV_BUILD_VERSION);
   std::fprintf(out, "  Boost:              %d.%d.%d (the Asio shim is pinned to this version)\n",
                BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100);

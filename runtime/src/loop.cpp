@@ -1,6 +1,7 @@
 // loop.cpp: the one loop, its thread, the post queue, loop holds and block_on.
 #include <uv.h>
 
+#include <atomic>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -32,7 +33,8 @@ struct loop_state {
   size_t holds = 0;
   int run_depth = 0;
   bool initialized = false;
-  bool shutting_down = false;
+  // Whether tau_post accepts callbacks; written under remote_mutex.
+  std::atomic<bool> open{false};
   std::vector<std::string> owner_names{"host"};
   std::vector<size_t> owner_failures{0};
 };
@@ -40,6 +42,8 @@ struct loop_state {
 loop_state state;
 thread_local bool t_loop_thread = false;
 owner_id g_current_owner = host_owner;
+// The plugin a plugin thread (tau_thread_spawn) belongs to.
+thread_local owner_id t_thread_owner = host_owner;
 
 // Posts run in batches; a batch's callbacks may post more, which run in the next
 // batch of the same turn until this many have run, so chained posts need no loop
@@ -63,6 +67,7 @@ void enqueue_local(posted p) {
 }
 
 void on_wake(uv_async_t*) {
+  flush_deferred_poll_stops();
   std::vector<posted> moved;
   {
     std::lock_guard lock(state.remote_mutex);
@@ -88,6 +93,7 @@ void runtime_init() {
   state.holds = 0;
   state.run_depth = 0;
   state.initialized = true;
+  state.open.store(true);
   t_loop_thread = true;
 }
 
@@ -111,10 +117,18 @@ void runtime_quiesce() {
 
 void runtime_close() {
   if (!state.initialized) return;
-  // Let tasks still running end through their cancel, and run the completions and
-  // releases already posted, so no task state outlives the runtime.
+  // Wake what still waits outside the loop; let tasks still running end through
+  // their cancel, and run the completions and releases already posted, so no task
+  // state outlives the runtime.
+  if (!shutting_down()) begin_shutdown();
   abort_all_tasks();
+  threads_reset();
   runtime_quiesce();
+  {
+    std::lock_guard lock(state.remote_mutex);
+    state.open.store(false);
+  }
+  flush_deferred_poll_stops();
   tasks_reset();
   signals_reset();
   // Handles owned by subsystems free themselves in their close callbacks; handles
@@ -126,7 +140,7 @@ void runtime_close() {
   state.running.clear();
   state.remote.clear();
   state.initialized = false;
-  state.shutting_down = false;
+  shutdown_reset();
   t_loop_thread = false;
   state.owner_names.resize(1);
   state.owner_failures.assign(1, 0);
@@ -141,14 +155,20 @@ int runtime_run() {
   return 0;
 }
 
+void runtime_run_once() {
+  ++state.run_depth;
+  uv_run(&state.loop, UV_RUN_ONCE);
+  --state.run_depth;
+}
+
 uv_loop_t* loop() { return &state.loop; }
 void delete_wrapper(uv_handle_t* handle) { delete static_cast<handle_wrapper*>(handle->data); }
 bool on_loop_thread() { return t_loop_thread; }
 bool loop_running() { return state.run_depth > 0; }
-void begin_shutdown() { state.shutting_down = true; }
-bool shutting_down() { return state.shutting_down; }
+bool runtime_open() { return state.open.load(); }
 
-owner_id current_owner() { return g_current_owner; }
+owner_id current_owner() { return t_loop_thread ? g_current_owner : t_thread_owner; }
+void set_thread_owner(owner_id owner) { t_thread_owner = owner; }
 
 owner_id register_owner(std::string name) {
   state.owner_names.push_back(std::move(name));
@@ -205,10 +225,10 @@ int tau_post(tau_callback cb, void* ctx) {
     enqueue_local({cb, ctx, g_current_owner});
     return 0;
   }
-  {
-    std::lock_guard lock(state.remote_mutex);
-    state.remote.push_back({cb, ctx, host_owner});
-  }
+  // Under the lock, so that runtime_close cannot close the wake handle in between.
+  std::lock_guard lock(state.remote_mutex);
+  if (!state.open.load()) return TAU_E_SHUTDOWN;
+  state.remote.push_back({cb, ctx, t_thread_owner});
   return uv_async_send(&state.wake);
 }
 
@@ -230,7 +250,7 @@ int tau_block_on(int (*done)(void* ctx), void* ctx) {
   ++state.run_depth;
   int result = 0;
   while (!done(ctx)) {
-    if (state.shutting_down) {
+    if (shutting_down()) {
       result = TAU_E_SHUTDOWN;
       break;
     }

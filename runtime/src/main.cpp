@@ -29,6 +29,11 @@ constexpr int exit_usage = 2;
 constexpr int exit_load_failed = 3;  // a plugin could not be loaded or initialized
 constexpr int exit_build_failed = 4;  // a plugin source did not build
 
+// How long plugin threads get to end after a shutdown signal woke them. A thread
+// blocked outside the shim (a synchronous accept) cannot be woken: then tau exits
+// without unloading plugins, as the process would end on the signal.
+constexpr uint64_t shutdown_grace_ms = 2000;
+
 int g_shutdown_signal = 0;
 
 void stop_loop(void*) { uv_stop(loop()); }
@@ -106,6 +111,13 @@ int run_plugins(const std::vector<std::string>& arguments, const std::string& in
 
   // A signal that arrived inside a process hook already stopped the loop once.
   if (!shutting_down()) runtime_run();
+  if (g_shutdown_signal != 0 && !join_plugin_threads(shutdown_grace_ms)) {
+    for (owner_id owner : running_thread_owners())
+      report_failure(owner, "a thread of this plugin was still running " + std::to_string(shutdown_grace_ms / 1000) +
+                                " s after shutdown (blocked outside the Asio shim?); exiting without unloading plugins");
+    std::fflush(nullptr);
+    _exit(128 + g_shutdown_signal);
+  }
 
   if (g_shutdown_signal == 0 && tau_task_running_count() > 0) {
     for (const running_task& t : running_tasks())

@@ -70,7 +70,7 @@ std::optional<loaded_plugin> load_plugin(const plugin_library& library_file, con
   auto init = reinterpret_cast<tau_plugin_init_fn>(dlsym(library, "plugin_init"));
   if (init == nullptr) {
     dlclose(library);
-    error = "does not export plugin_init (declare it extern \"C\" TAU_PLUGIN_EXPORT)";
+    error = "does not export plugin_init (define extern \"C\" int plugin_init(PluginHooks*), declared in <tau/plugin.h>)";
     return std::nullopt;
   }
   loaded_plugin plugin;

@@ -1,4 +1,8 @@
 // poll.cpp: file descriptor readiness, one uv_poll_t per watched descriptor.
+#include <atomic>
+#include <mutex>
+#include <vector>
+
 #include "runtime.hpp"
 
 struct tau_poll : tau::detail::handle_wrapper {
@@ -10,11 +14,24 @@ struct tau_poll : tau::detail::handle_wrapper {
   bool armed = false;  // whether libuv is watching (it stops the handle on an error)
   int watched = 0;     // what libuv watches while armed: events, or more (lazily narrowed)
   bool refd = true;    // a watch asking for nothing must not keep the loop alive
+  std::atomic<bool> stopped{false};  // tau_poll_stop was called off the loop thread
 };
 
 using namespace tau::detail;
 
 namespace {
+
+// tau_poll_stop calls made off the loop thread, applied by the loop.
+std::mutex g_deferred_mutex;
+std::vector<tau_poll*> g_deferred;
+std::atomic<bool> g_deferred_pending{false};
+
+void stop_now(tau_poll* p) {
+  uv_poll_stop(&p->handle);
+  close_wrapped(p, &p->handle);
+}
+
+void on_deferred_stop(void*) { flush_deferred_poll_stops(); }
 
 int to_uv_events(int events) {
   return (events & TAU_READABLE ? UV_READABLE : 0) | (events & TAU_WRITABLE ? UV_WRITABLE : 0) |
@@ -30,6 +47,7 @@ void set_ref(tau_poll* p, bool ref) {
 
 void on_poll(uv_poll_t* handle, int status, int events) {
   auto* p = wrapper_of<tau_poll>(handle->data);
+  if (p->stopped.load(std::memory_order_acquire)) return;
   // libuv stops the handle on POLLERR; report every watched event so that the
   // waiters try their operation and meet the error themselves.
   if (status < 0) {
@@ -50,11 +68,29 @@ void on_poll(uv_poll_t* handle, int status, int events) {
 
 }  // namespace
 
+namespace tau::detail {
+
+void flush_deferred_poll_stops() {
+  if (!g_deferred_pending.load(std::memory_order_acquire) && runtime_open()) return;
+  std::vector<tau_poll*> stops;
+  {
+    std::lock_guard lock(g_deferred_mutex);
+    stops.swap(g_deferred);
+    g_deferred_pending.store(false);
+  }
+  for (tau_poll* p : stops) stop_now(p);
+}
+
+}  // namespace tau::detail
+
 extern "C" {
 
 int tau_poll_start(tau_poll_t** out, int fd, int events, tau_poll_cb cb, void* ctx) {
   if (!on_loop_thread()) return TAU_E_WRONG_THREAD;
   if (out == nullptr || cb == nullptr) return UV_EINVAL;
+  // A watch stopped off the loop may still hold this descriptor number in libuv:
+  // its descriptor was closed and the number reused.
+  flush_deferred_poll_stops();
   auto* p = new tau_poll(cb, {ctx, current_owner()});
   if (int err = uv_poll_init(loop(), &p->handle, fd); err != 0) {
     delete p;
@@ -87,9 +123,21 @@ int tau_poll_update(tau_poll_t* p, int events) {
 }
 
 void tau_poll_stop(tau_poll_t* p) {
-  if (p == nullptr || !on_loop_thread()) return;
-  uv_poll_stop(&p->handle);
-  close_wrapped(p, &p->handle);
+  if (p == nullptr) return;
+  if (on_loop_thread()) {
+    stop_now(p);
+    return;
+  }
+  {
+    // Under the lock that runtime_close's last flush takes: once the runtime is
+    // closed the handle is gone with the loop, and there is nothing to stop.
+    std::lock_guard lock(g_deferred_mutex);
+    if (!runtime_open()) return;
+    p->stopped.store(true, std::memory_order_release);
+    g_deferred.push_back(p);
+    g_deferred_pending.store(true);
+  }
+  tau_post(on_deferred_stop, nullptr);
 }
 
 }  // extern "C"

@@ -33,15 +33,28 @@ void runtime_quiesce();
 void runtime_close();
 // Runs the loop until nothing keeps it alive. Returns TAU_E_IN_LOOP when nested.
 int runtime_run();
+// Runs one loop iteration, waiting for an event when nothing is ready.
+void runtime_run_once();
 uv_loop_t* loop();
 bool on_loop_thread();
 bool loop_running();
-// From now on tau_block_on returns TAU_E_SHUTDOWN instead of waiting: a plugin
-// blocked in it (an Asio run() in its process hook) winds up.
+// Whether tau_post accepts callbacks (between runtime_init and runtime_close). Any thread.
+bool runtime_open();
+
+// ---- shutdown.cpp --------------------------------------------------------------
+
+// Fires every shutdown watch; from now on tau_block_on returns TAU_E_SHUTDOWN
+// instead of waiting: a plugin blocked in it (an Asio run() in its process hook)
+// winds up. Loop thread.
 void begin_shutdown();
 bool shutting_down();
+void shutdown_reset();
 
+// The owner callbacks registered now belong to: on the loop thread the owner of the
+// running callback, on a plugin thread its plugin, elsewhere the host.
 owner_id current_owner();
+// Makes the calling (plugin) thread belong to owner.
+void set_thread_owner(owner_id owner);
 owner_id register_owner(std::string name);
 const std::string& owner_name(owner_id owner);
 // Failures reported against an owner (tasks that failed unobserved, callbacks that threw).
@@ -97,6 +110,23 @@ bool guarded_call(owner_id owner, const char* what, F&& f) noexcept {
   }
   return false;
 }
+
+// ---- poll.cpp ----------------------------------------------------------------
+
+// Applies the tau_poll_stop calls made off the loop thread. Loop thread. Anything
+// that makes libuv watch a descriptor calls it first: a watch stopped off the loop
+// may still hold that descriptor's number in libuv.
+void flush_deferred_poll_stops();
+
+// ---- thread.cpp --------------------------------------------------------------
+
+// Runs the loop until every plugin thread has ended, or grace_ms passed. Returns
+// whether they all ended.
+bool join_plugin_threads(uint64_t grace_ms);
+// The plugins whose threads are still running, one entry per thread.
+std::vector<owner_id> running_thread_owners();
+// Joins every plugin thread still registered (they must be ending).
+void threads_reset();
 
 // ---- task.cpp ----------------------------------------------------------------
 

@@ -63,6 +63,7 @@ int tau_signal_start(tau_signal_t** out, int signum, tau_signal_cb cb, void* ctx
   if (!on_loop_thread()) return TAU_E_WRONG_THREAD;
   if (out == nullptr || cb == nullptr || signum <= 0 || signum >= max_signal) return UV_EINVAL;
   auto* s = new tau_signal(cb, {ctx, current_owner()});
+  flush_deferred_poll_stops();  // the first signal watch opens libuv's signal pipe
   uv_signal_init(loop(), &s->handle);
   s->handle.data = static_cast<handle_wrapper*>(s);
   if (int err = uv_signal_start(&s->handle, on_signal, signum); err != 0) {

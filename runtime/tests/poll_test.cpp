@@ -2,6 +2,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <string>
+#include <thread>
+
 #include "runtime_fixture.hpp"
 #include "tau/tau.h"
 
@@ -115,4 +118,29 @@ TEST_F(poll_test, stop_before_any_event) {
   ASSERT_EQ(::write(p.write_end, "x", 1), 1);
   tau::detail::runtime_run();
   EXPECT_EQ(w.calls, 0);
+}
+
+TEST_F(poll_test, stop_from_another_thread_is_inert_at_once_and_frees_the_descriptor_number) {
+  pipe_fds p;
+  watch w;
+  w.fd = p.read_end;
+  ASSERT_EQ(tau_poll_start(&w.poll, p.read_end, TAU_READABLE, drain_and_stop, &w), 0);
+  ASSERT_EQ(::write(p.write_end, "ping", 4), 4);
+  int number = p.read_end;
+  std::thread([&] {
+    tau_poll_stop(w.poll);
+    // Closed and reused at once, as Asio does after deregistering.
+    ::close(p.read_end);
+    p.read_end = ::dup(p.write_end);
+  }).join();
+  ASSERT_EQ(p.read_end, number);
+  // The loop has not applied the stop yet; a new watch on the same number works.
+  watch w2;
+  w2.fd = p.read_end;
+  EXPECT_EQ(tau_poll_start(&w2.poll, p.read_end, TAU_WRITABLE, drain_and_stop, &w2), 0);
+  tau::detail::runtime_run();
+  EXPECT_EQ(w.calls, 0);  // inert: never called after the stop
+  EXPECT_EQ(w2.calls, 1);
+  EXPECT_EQ(w2.last_events & TAU_WRITABLE, TAU_WRITABLE);
+  tau_poll_stop(w2.poll);
 }

@@ -79,6 +79,29 @@ TEST_F(timer_test, sleep_waits_at_least_its_duration) {
   EXPECT_GE(steady::now() - start, 20ms);
 }
 
+TEST_F(timer_test, a_timer_never_fires_early_whatever_the_clock_fraction) {
+  // The loop's clock is in whole milliseconds; started anywhere within one, a
+  // 3 ms timer must still wait 3 ms. A 1 ms ticker wakes the loop often, so that it
+  // looks at the timer soon after each millisecond boundary.
+  tau_timer_t* ticker = nullptr;
+  ASSERT_EQ(tau_timer_start(&ticker, 1, 1, [](void*) {}, nullptr), 0);
+  for (int i = 0; i < 30; ++i) {
+    struct probe {
+      steady::time_point start = steady::now();
+      steady::duration waited{};
+    } p;
+    tau_timer_t* t = nullptr;
+    ASSERT_EQ(tau_timer_start(&t, 3, 0, [](void* ctx) {
+      auto* p = static_cast<probe*>(ctx);
+      p->waited = steady::now() - p->start;
+    }, &p), 0);
+    while (p.waited == steady::duration{}) tau::detail::runtime_run_once();
+    tau_timer_stop(t);
+    EXPECT_GE(p.waited, 3ms) << "round " << i;
+  }
+  tau_timer_stop(ticker);
+}
+
 TEST_F(timer_test, sleep_until_a_past_deadline_returns_promptly) {
   auto start = steady::now();
   tau::block_on([]() -> tau::task<> { co_await tau::sleep_until(steady::now() - 1s); });

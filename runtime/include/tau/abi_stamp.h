@@ -69,6 +69,12 @@
 #define TAU_STAMP_ASAN "off"
 #endif
 
+#if defined(__SANITIZE_THREAD__)
+#define TAU_STAMP_TSAN "on"
+#else
+#define TAU_STAMP_TSAN "off"
+#endif
+
 #if defined(__PIC__)
 #define TAU_STAMP_PIC "on"
 #else
@@ -76,7 +82,7 @@
 #endif
 
 /* Bumped whenever the shim's headers change in a way plugins must be rebuilt for. */
-#define TAU_SHIM_VERSION 1
+#define TAU_SHIM_VERSION 2
 
 #define TAU_ABI_STAMP_TEXT                                          \
   "tau_abi=" TAU_STAMP_STR(TAU_ABI_VERSION) "\n"                    \
@@ -88,6 +94,7 @@
   "glibcxx_debug=" TAU_STAMP_GLIBCXX_DEBUG "\n"                     \
   "glibcxx_assertions=" TAU_STAMP_GLIBCXX_ASSERTIONS "\n"           \
   "address_sanitizer=" TAU_STAMP_ASAN "\n"                          \
+  "thread_sanitizer=" TAU_STAMP_TSAN "\n"                           \
   "pic=" TAU_STAMP_PIC "\n"                                         \
   "boost=" TAU_STAMP_STR(BOOST_VERSION) "\n"                        \
   "shim=" TAU_STAMP_STR(TAU_SHIM_VERSION) "\n"

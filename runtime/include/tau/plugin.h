@@ -1,7 +1,7 @@
 /* plugin.h: what a tau plugin exports.
  *
- *   TAU_PLUGIN_EXPORT int plugin_init(PluginHooks* hooks);   // fill hooks, 0 = ok
- *   TAU_PLUGIN_EXPORT void plugin_destroy(void);             // after all work ended
+ *   int plugin_init(PluginHooks* hooks);   // fill hooks, 0 = ok
+ *   void plugin_destroy(void);             // after all work ended (optional)
  *
  * The host zero-fills the hooks and sets struct_size and abi_version before calling
  * plugin_init. New hooks are only ever appended, so a plugin built against an older
@@ -32,6 +32,11 @@ typedef struct tau_plugin_hooks {
 
 typedef int (*tau_plugin_init_fn)(PluginHooks* hooks);
 typedef void (*tau_plugin_destroy_fn)(void);
+
+/* Declared here with default visibility, so that plain definitions (without
+ * TAU_PLUGIN_EXPORT) are exported too, even under -fvisibility=hidden. */
+TAU_PLUGIN_EXPORT int plugin_init(PluginHooks* hooks);
+TAU_PLUGIN_EXPORT void plugin_destroy(void);
 
 #ifdef __cplusplus
 }

@@ -5,9 +5,12 @@
  * executable when they are loaded.
  *
  * Rules that hold for every function here:
- * - Call them on the loop thread. Exceptions: tau_post, tau_on_loop_thread and the
- *   version queries, which any thread may call. Called from another thread the
- *   others fail with TAU_E_WRONG_THREAD (or return NULL).
+ * - Call them on the loop thread. Exceptions, which any thread may call: tau_post,
+ *   tau_on_loop_thread, the version queries, tau_poll_stop, the shutdown functions
+ *   and tau_plugin_end. Called from another thread the others fail with
+ *   TAU_E_WRONG_THREAD (or return NULL).
+ * - Plugins may own threads (tau_thread_spawn, or their own): such threads may
+ *   block, but callbacks never run on them.
  * - Callbacks are always invoked on the loop thread by the loop itself, with no
  *   plugin code below them on the stack: never from inside the tau_* call that
  *   registered or triggered them. A callback may therefore resume a coroutine
@@ -60,7 +63,8 @@ typedef void (*tau_callback)(void* ctx);
 TAU_API int tau_on_loop_thread(void);
 
 /* Runs cb(ctx) on the loop thread soon, in FIFO order, after the current callback
- * has returned. Safe from any thread. */
+ * has returned. Safe from any thread. Fails with TAU_E_SHUTDOWN once the runtime is
+ * closed (static destructors at unload): cb will then never run. */
 TAU_API int tau_post(tau_callback cb, void* ctx);
 
 /* Milliseconds of the loop's monotonic clock. */
@@ -159,7 +163,11 @@ typedef void (*tau_poll_cb)(void* ctx, int status, int events);
 TAU_API int tau_poll_start(tau_poll_t** out, int fd, int events, tau_poll_cb cb, void* ctx);
 /* Changes the events watched; 0 pauses the watch. Cheap when nothing changes. */
 TAU_API int tau_poll_update(tau_poll_t* poll, int events);
-/* Stops watching and frees the handle. Call before closing fd. */
+/* Stops watching and frees the handle. Call before closing fd. Any thread: off the
+ * loop thread the loop frees the watch before it starts any other, so closing fd and
+ * reusing its number at once is safe, and cb is not called for readiness the loop
+ * sees after the call; a cb already running on the loop thread may still be running
+ * (synchronize with it, as the Asio shim does with each descriptor's mutex). */
 TAU_API void tau_poll_stop(tau_poll_t* poll);
 
 /* ---- blocking work ----------------------------------------------------- */
@@ -171,6 +179,43 @@ typedef void (*tau_work_done_cb)(void* ctx, int status);
  * done(ctx, status) on the loop thread (done may be NULL). Pending work keeps the
  * loop alive, and the host waits for it before it unloads any plugin. */
 TAU_API int tau_work_submit(tau_work_fn work, tau_work_done_cb done, void* ctx);
+
+/* ---- plugin threads ---------------------------------------------------- */
+
+typedef void (*tau_thread_fn)(void* ctx);
+
+/* Runs fn(ctx) on a new thread that belongs to the calling plugin, then, once the
+ * thread has ended, done(ctx, status) on the loop thread (done may be NULL): status
+ * 0, or TAU_E_THREW when fn threw (reported against the plugin). The thread may
+ * block (join, wait on futures, synchronous I/O, a parked io_context::run()); it
+ * keeps the loop alive while it runs. On shutdown the host fires the shutdown
+ * watches, then waits for every plugin thread before it calls plugin_destroy. */
+TAU_API int tau_thread_spawn(tau_thread_fn fn, tau_work_done_cb done, void* ctx);
+
+/* Number of plugin threads not yet joined (0 off the loop thread). */
+TAU_API size_t tau_thread_running_count(void);
+
+/* ---- shutdown ---------------------------------------------------------- */
+
+typedef struct tau_shutdown_watch tau_shutdown_watch_t;
+
+/* Nonzero once the host shuts down (SIGINT/SIGTERM, or the runtime is closed) or
+ * the calling thread's plugin has ended (tau_plugin_end). Any thread. */
+TAU_API int tau_shutting_down(void);
+
+/* Calls cb(ctx) once, on the loop thread, when the host begins to shut down or the
+ * plugin that registered the watch ends: the moment to wake whatever of the plugin
+ * waits (threads parked in the Asio shim). Any thread. Returns TAU_E_SHUTDOWN
+ * (and registers nothing) when that moment has already passed. */
+TAU_API int tau_shutdown_watch_start(tau_shutdown_watch_t** out, tau_callback cb, void* ctx);
+/* When it returns, cb is not running and will never run. Any thread, but not from
+ * inside cb. */
+TAU_API void tau_shutdown_watch_stop(tau_shutdown_watch_t* watch);
+
+/* The calling plugin's work is over (an adapted program's main returned): its
+ * shutdown watches fire, so its threads still parked in the shim wake up and the
+ * work they held stops keeping the host alive. Any thread of the plugin. */
+TAU_API void tau_plugin_end(void);
 
 /* ---- signals ----------------------------------------------------------- */
 
