@@ -7,7 +7,13 @@
 // and one tau timer for the earliest deadline of all timer queues. Completed
 // operations go to the scheduler, which runs them on the loop.
 //
-
+// Any thread may start, cancel and close operations and timers (a program's own
+// threads do), as with Asio's reactor: each descriptor's queues have a mutex, and
+// so do the timer queues. The loop's watches and timer are changed only on the
+// loop thread: from another thread the change is queued and posted to the loop,
+// never waited for. Only stopping a watch before its descriptor is closed cannot
+// wait: tau_poll_stop does it from any thread.
+//
 #ifndef BOOST_ASIO_DETAIL_EPOLL_REACTOR_HPP
 #define BOOST_ASIO_DETAIL_EPOLL_REACTOR_HPP
 
@@ -15,8 +21,9 @@
 
 #if defined(BOOST_ASIO_HAS_EPOLL)
 
+#include <mutex>
+
 #include <boost/asio/detail/limits.hpp>
-#include <boost/asio/detail/object_pool.hpp>
 #include <boost/asio/detail/op_queue.hpp>
 #include <boost/asio/detail/reactor_op.hpp>
 #include <boost/asio/detail/scheduler_task.hpp>
@@ -47,20 +54,28 @@ public:
   class descriptor_state
   {
     friend class epoll_reactor;
-    friend class object_pool_access;
 
+    // Links in the reactor's registered or free list (registered_mutex_).
     descriptor_state* next_;
     descriptor_state* prev_;
+    // Link in the reactor's queue of watches to update (pending_mutex_).
+    descriptor_state* next_update_;
+    bool update_queued_;
 
+    // Guards everything below.
+    std::mutex mutex_;
     epoll_reactor* reactor_;
     int descriptor_;
-    // The watch; null when the descriptor cannot be polled (a regular file).
+    // The watch, started by the loop thread; null until then, and when the
+    // descriptor cannot be polled (a regular file).
     tau_poll_t* poll_;
+    enum { unwatched, starting, watching, unpollable } watch_;
     op_queue<reactor_op> op_queue_[max_ops];
     bool shutdown_;
 
-    descriptor_state(bool) : next_(0), prev_(0), reactor_(0), descriptor_(-1),
-      poll_(0), shutdown_(false) {}
+    descriptor_state() : next_(0), prev_(0), next_update_(0),
+      update_queued_(false), reactor_(0), descriptor_(-1), poll_(0),
+      watch_(unwatched), shutdown_(false) {}
   };
 
   // Per-descriptor data.
@@ -175,22 +190,42 @@ private:
   BOOST_ASIO_DECL descriptor_state* allocate_descriptor_state();
   BOOST_ASIO_DECL void free_descriptor_state(descriptor_state* s);
 
-  // Watch what the descriptor's queued operations wait for, and nothing else.
+  // Watch what the descriptor's queued operations wait for, and nothing else:
+  // at once on the loop thread, through the loop from elsewhere. With the
+  // descriptor's mutex held.
+  BOOST_ASIO_DECL void request_update(descriptor_state* s);
+  // The same, on the loop thread: starts the watch first if needed.
   BOOST_ASIO_DECL void update_interest(descriptor_state* s);
+  // Stops the watch (from any thread), before the descriptor is closed.
+  BOOST_ASIO_DECL void stop_watch(descriptor_state* s);
 
   BOOST_ASIO_DECL void do_add_timer_queue(timer_queue_base& queue);
   BOOST_ASIO_DECL void do_remove_timer_queue(timer_queue_base& queue);
 
-  // Arm the loop timer for the earliest deadline, or stop it when none is left.
+  // Arm the loop timer for the earliest deadline (at once on the loop thread,
+  // through the loop from elsewhere). With mutex_ held.
+  BOOST_ASIO_DECL void request_rearm();
+  // The same, on the loop thread; stops the timer when no deadline is left.
   BOOST_ASIO_DECL void update_timeout();
 
+  // Queues work for the loop thread (pending_) and posts on_pending once.
+  BOOST_ASIO_DECL void post_pending();
+
   BOOST_ASIO_DECL static void on_ready(void* ctx, int status, int events);
-  BOOST_ASIO_DECL static void on_timer(void* ctx);
+  BOOST_ASIO_DECL static void on_timer(void* token);
+  BOOST_ASIO_DECL static void on_pending(void* token);
 
   // The scheduler implementation used to post completions.
   scheduler& scheduler_;
 
+  // Reaches the reactor from loop callbacks (the timer, queued updates).
+  tau_loop_token* token_;
+
+  // Guards the timer queues, timer_ and shutdown_.
+  std::mutex mutex_;
+
   // The loop timer for the timer queues; null while no timer is pending.
+  // Changed on the loop thread only.
   tau_timer_t* timer_;
 
   // The timer queues.
@@ -199,8 +234,18 @@ private:
   // Whether the service has been shut down.
   bool shutdown_;
 
-  // Keep track of all registered descriptors.
-  object_pool<descriptor_state> registered_descriptors_;
+  // Registered descriptors, and freed ones kept for reuse (a late readiness
+  // callback may still name one).
+  std::mutex registered_mutex_;
+  descriptor_state* registered_;
+  descriptor_state* free_;
+
+  // Work for the loop thread queued by other threads: watches to start or update,
+  // and the timer to re-arm.
+  std::mutex pending_mutex_;
+  descriptor_state* pending_;
+  bool rearm_pending_;
+  bool pending_posted_;
 };
 
 } // namespace detail

@@ -2,15 +2,29 @@
 // detail/scheduler.hpp: tau's shadow of Boost.Asio 1.81's scheduler.
 //
 // The scheduler behind every io_context (and system_context, thread_pool). Same
-// members as Asio's, but no thread ever blocks in it: ready operations are queued
-// and run from a tau_post callback on the host's loop thread, so every handler of
-// every plugin runs on the one shared loop. Outstanding work holds the loop, so a
-// plugin that only starts Asio work keeps the host running until it is done.
+// members as Asio's, but handlers run only on the host's loop thread: ready
+// operations are queued and run from tau_post callbacks there, so every handler of
+// every plugin runs on the one shared loop. Outstanding work holds the loop.
 //
-// run()/run_one() called from outside the loop (a plugin's process hook, an adapted
-// main) drive the shared loop until this context is out of work or stopped: other
-// plugins keep running meanwhile. Called from inside the loop (a handler, a task),
-// they fail with tau::asio_error::run_inside_loop instead of deadlocking.
+// Two kinds of context:
+// - host-driven (created on the loop thread, and every thread_pool and the system
+//   context): the loop runs its handlers whenever they are ready; nobody needs to
+//   call run().
+// - run-gated (created on any other thread: a program's own context): Asio's rule,
+//   its handlers run only while some thread is inside its run()/run_one()/run_for().
+//   They still run on the loop thread.
+//
+// run()/run_one()/run_for() called
+// - on a thread other than the loop thread park that thread until the context is
+//   stopped, runs out of work, (run_one) one handler ran for it, a handler threw
+//   (rethrown from one parked call), or the host shuts down. The loop runs the
+//   handlers meanwhile; a parked call returns only once the loop has stopped using
+//   the context, so the caller may destroy it at once.
+// - on the loop thread outside the running loop (a process hook) drive the shared
+//   loop until the same happens: other plugins keep running.
+// - inside the loop (a handler, a task) fail with the tau.asio error
+//   run_inside_loop instead of deadlocking.
+// poll()/poll_one() run ready handlers on the loop thread; off it they return 0.
 //
 
 #ifndef BOOST_ASIO_DETAIL_SCHEDULER_HPP
@@ -63,10 +77,10 @@ public:
   // Initialise the task, if required (nothing to do: the loop is the task).
   BOOST_ASIO_DECL void init_task();
 
-  // Drive the shared loop until stopped or out of work.
+  // Run handlers until stopped or out of work (parks or drives; see above).
   BOOST_ASIO_DECL std::size_t run(boost::system::error_code& ec);
 
-  // Drive the shared loop until stopped, out of work, or one handler ran.
+  // As run, until one handler ran.
   BOOST_ASIO_DECL std::size_t run_one(boost::system::error_code& ec);
 
   // As run_one, giving up after usec microseconds.
@@ -79,7 +93,7 @@ public:
   // Run at most one handler that is ready now.
   BOOST_ASIO_DECL std::size_t poll_one(boost::system::error_code& ec);
 
-  // Stop running handlers until restart().
+  // Stop running handlers until restart(). Any thread.
   BOOST_ASIO_DECL void stop();
 
   // Determine whether the scheduler is stopped.
@@ -102,7 +116,7 @@ public:
   void work_finished()
   {
     if (outstanding_work_.fetch_sub(1) == 1)
-      update_hold();
+      on_work_exhausted();
   }
 
   // Return whether a handler can be dispatched immediately: inside one of this
@@ -144,8 +158,30 @@ public:
     return concurrency_hint_;
   }
 
+  // Makes the scheduler host-driven whichever thread created it (the thread_pool
+  // and the system context: nobody calls run() on them).
+  void tau_make_host_driven()
+  {
+    run_gated_ = false;
+  }
+
 private:
   typedef scheduler_thread_info thread_info;
+
+  // A thread inside run()/run_one()/wait_one(); lives on its stack, linked into
+  // runners_ while it waits. Guarded by token_->mutex.
+  struct runner
+  {
+    runner* next;
+    // Waits for one handler (run_one/wait_one) rather than for the end (run).
+    bool one;
+    // Set when the call may return; the runner is unlinked then.
+    bool done;
+    // Handlers counted to this call.
+    std::size_t count;
+    // A handler's exception, rethrown by this call.
+    std::exception_ptr error;
+  };
 
   // Get the default task (none).
   BOOST_ASIO_DECL static scheduler_task* get_default_task(
@@ -155,64 +191,98 @@ private:
   BOOST_ASIO_DECL void enqueue(operation* op);
   BOOST_ASIO_DECL void enqueue(op_queue<operation>& ops);
 
-  // Post a drain of the queue to the loop, once.
+  // Post a drain of the queue to the loop, once. Any thread.
   BOOST_ASIO_DECL void schedule_drain();
 
-  // Run up to max ready operations. An exception from a handler propagates to
-  // an outside run() when there is one, and otherwise to the host, which
-  // reports it against the plugin.
-  BOOST_ASIO_DECL std::size_t drain(std::size_t max);
+  // Move the operations queued from other threads into ops_. Loop thread.
+  BOOST_ASIO_DECL void take_remote();
 
-  // Hold the loop while there is outstanding work and we are not stopped.
-  BOOST_ASIO_DECL void update_hold();
+  // Run up to max ready operations on the loop thread. A handler's exception
+  // stops the drain and is kept in error.
+  BOOST_ASIO_DECL std::size_t drain(std::size_t max, std::exception_ptr& error);
 
-  // Drive the loop until done(this) holds; the shared body of run/run_one/wait_one.
-  BOOST_ASIO_DECL std::size_t drive(int (*done)(void*),
+  // How many handlers a drain may run now: all that are ready (up to a budget)
+  // for a host-driven context or a run() caller, one per run_one() caller. With
+  // token_->mutex held.
+  BOOST_ASIO_DECL std::size_t drain_allowance() const;
+
+  // Counts n handlers to the runners, gives error to one of them and releases
+  // those that may return. Returns false when nobody took error. With
+  // token_->mutex held.
+  BOOST_ASIO_DECL bool settle(std::size_t n, std::exception_ptr error);
+
+  // Whether the loop is inside one of our drains (or polls), whose end settles
+  // the runners. With token_->mutex held.
+  BOOST_ASIO_DECL bool drain_running() const;
+
+  // The body of poll() and poll_one(). Loop thread.
+  BOOST_ASIO_DECL std::size_t poll_ready(std::size_t max,
       boost::system::error_code& ec);
 
-  BOOST_ASIO_DECL static void on_drain(void* token);
-  BOOST_ASIO_DECL static void on_remote(void* token);
+  // Marks every runner done (stopped, out of work, shutting down). With
+  // token_->mutex held.
+  BOOST_ASIO_DECL void release_runners();
+  BOOST_ASIO_DECL void unlink_runner(runner* r);
 
-  // Reaches this scheduler from tau_post callbacks that may outlive it.
+  // Parks the calling thread (not the loop thread) as a runner.
+  BOOST_ASIO_DECL std::size_t park(bool one, long usec);
+
+  // Drives the loop from the loop thread, outside it, as a runner.
+  BOOST_ASIO_DECL std::size_t drive(bool one, long usec,
+      boost::system::error_code& ec);
+
+  // Checks, for a new runner, whether run() must return at once. With
+  // token_->mutex held.
+  BOOST_ASIO_DECL bool nothing_to_run();
+
+  // Work reached zero: runners return (the context stops, as in Asio).
+  BOOST_ASIO_DECL void on_work_exhausted();
+
+  // Hold the loop while there is outstanding work and we are not stopped: at
+  // once on the loop thread, through a post from elsewhere.
+  BOOST_ASIO_DECL void update_hold();
+  BOOST_ASIO_DECL bool wants_hold() const;
+  // Takes or drops the token's hold on the loop. Loop thread.
+  BOOST_ASIO_DECL static void settle_hold(tau_loop_token* token, bool want);
+
+  BOOST_ASIO_DECL static void on_drain(void* token);
+  BOOST_ASIO_DECL static void on_hold(void* token);
+  BOOST_ASIO_DECL static void on_shutdown(void* token);
+
+  // Reaches this scheduler from loop callbacks that may outlive it; its mutex
+  // guards the runners.
   tau_loop_token* token_;
+
+  // Fires when the host shuts down or the plugin ends.
+  tau_shutdown_watch_t* shutdown_watch_;
 
   // Ready operations, touched only on the loop thread.
   op_queue<operation> ops_;
 
-  // Ready operations posted from other threads (the resolver's lookups).
+  // Ready operations queued from other threads.
   std::mutex remote_mutex_;
   op_queue<operation> remote_ops_;
-  bool remote_posted_;
+  std::atomic<bool> remote_pending_;
 
-  // Whether a drain is posted to the loop.
-  bool drain_posted_;
+  // Whether a drain, or a hold update, is posted to the loop.
+  std::atomic<bool> drain_posted_;
+  std::atomic<bool> hold_posted_;
 
   // The count of unfinished work.
   std::atomic<long> outstanding_work_;
 
-  // Whether this scheduler holds the loop (tau_loop_hold).
-  bool held_;
-
-  bool stopped_;
-  bool shutdown_;
+  std::atomic<bool> stopped_;
+  std::atomic<bool> shutdown_;
+  std::atomic<bool> host_shutdown_;
   const int concurrency_hint_;
 
-  // Handlers run so far, for run()'s count.
-  std::size_t executed_;
+  // Whether handlers run only while a runner is inside run() (Asio's rule).
+  bool run_gated_;
 
-  // run()/run_one() calls from outside the loop in progress.
-  int outside_runs_;
-
-  // Handlers one drain may run: 1 while a run_one() waits for exactly one.
-  std::size_t drain_max_;
-
-  // What a run_one()/wait_one() in progress waits for: executed_ to move past
-  // one_mark_, or *one_timeout_ to turn true.
-  std::size_t one_mark_;
-  bool* one_timeout_;
-
-  // A handler's exception, kept for the outside run() that rethrows it.
-  std::exception_ptr pending_exception_;
+  // The threads inside run()/run_one()/wait_one(), oldest first, and their count
+  // (readable without the lock).
+  runner* runners_;
+  std::atomic<int> runner_count_;
 
   // The thread info handlers see (allocator recycling, running_in_this_thread).
   thread_info loop_thread_info_;

@@ -6,7 +6,13 @@
 #ifndef BOOST_ASIO_DETAIL_TAU_LOOP_HPP
 #define BOOST_ASIO_DETAIL_TAU_LOOP_HPP
 
+#include <dlfcn.h>
+
 #include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
 #include <string>
 
 #include <boost/system/error_code.hpp>
@@ -16,15 +22,37 @@ namespace boost {
 namespace asio {
 namespace detail {
 
-// Lets a tau_post callback reach a shim object that may be destroyed before the
-// callback runs: the object clears `owner` when it goes away, and every pending
-// post holds a reference.
+// Lets loop callbacks reach a shim object that other threads may destroy, and that
+// may be gone before the callback runs. The object clears `owner` (close) when it
+// goes away; every pending post holds a reference. A loop callback uses the owner
+// only between enter() and leave(); close() waits for that, so an object destroyed
+// on another thread is never in use on the loop. The mutex also guards whatever
+// the owner keeps for threads that wait on it (a scheduler's parked run() callers).
 struct tau_loop_token
 {
-  std::atomic<void*> owner;
+  std::mutex mutex;
+  // Wakes threads parked on the owner, and close() waiting for busy to drop.
+  std::condition_variable cv;
+  // Guarded by mutex: the object, or null once closed.
+  void* owner;
+  // Guarded by mutex: loop callbacks between enter() and leave().
+  int busy;
+  // Guarded by mutex: threads waiting on cv (parked, or in close()).
+  int waiters;
+  // Loop thread only: whether the owner holds the loop (tau_loop_hold).
+  bool held;
   std::atomic<int> refs;
 
-  static tau_loop_token* create(void* o) { return new tau_loop_token{{o}, {1}}; }
+  static tau_loop_token* create(void* o)
+  {
+    tau_loop_token* t = new tau_loop_token;
+    t->owner = o;
+    t->busy = 0;
+    t->waiters = 0;
+    t->held = false;
+    t->refs.store(1);
+    return t;
+  }
   void ref() { refs.fetch_add(1); }
   void release() { if (refs.fetch_sub(1) == 1) delete this; }
 
@@ -37,13 +65,82 @@ struct tau_loop_token
     release();
     return false;
   }
+
+  // Called with mutex held, on the loop thread: the owner (marked in use), or null.
+  void* enter_locked()
+  {
+    if (owner)
+      ++busy;
+    return owner;
+  }
+
+  // Called with mutex held: the loop callback is done with the owner.
+  void leave_locked()
+  {
+    if (--busy == 0 && waiters > 0)
+      cv.notify_all();
+  }
+
+  // Detaches the owner: waits until no loop callback uses it (unless this is the
+  // loop thread, which cannot be inside one and wait for itself).
+  void close()
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (!tau_on_loop_thread())
+    {
+      ++waiters;
+      while (busy > 0)
+        cv.wait(lock);
+      --waiters;
+    }
+    owner = 0;
+  }
+
+private:
+  tau_loop_token() {}
+};
+
+// What the shim counts, per plugin, for the compatibility harness: handlers run,
+// handlers run off the loop thread (the shared-loop rule says 0), and run() calls
+// that parked a thread. With TAU_ASIO_SHIM_STATS set in the environment they are
+// printed to stderr when the plugin is unloaded.
+struct tau_shim_stats
+{
+  std::atomic<unsigned long> handlers{0};
+  std::atomic<unsigned long> handlers_off_loop{0};
+  std::atomic<unsigned long> parked_runs{0};
+
+  static tau_shim_stats& get()
+  {
+    static tau_shim_stats stats;
+    return stats;
+  }
+
+  void count_handlers(std::size_t n, bool on_loop)
+  {
+    handlers.fetch_add(n, std::memory_order_relaxed);
+    if (!on_loop)
+      handlers_off_loop.fetch_add(n, std::memory_order_relaxed);
+  }
+
+  ~tau_shim_stats()
+  {
+    if (!std::getenv("TAU_ASIO_SHIM_STATS"))
+      return;
+    Dl_info info;
+    const char* plugin = dladdr(reinterpret_cast<void*>(&tau_shim_stats::get),
+        &info) && info.dli_fname ? info.dli_fname : "?";
+    std::fprintf(stderr, "tau-asio-shim: %s: handlers=%lu off_loop=%lu "
+        "parked_runs=%lu\n", plugin, handlers.load(),
+        handlers_off_loop.load(), parked_runs.load());
+  }
 };
 
 // Errors of the shim itself (category "tau.asio").
 enum class tau_errc
 {
   run_inside_loop = 1,
-  run_off_loop_thread,
+  run_off_loop_thread,  // no longer returned: kept so that the values stay stable
   loop_stalled,
   future_wait_inside_loop
 };

@@ -18,7 +18,7 @@
 //   join leaves it without threads. Called from inside the loop (a handler) it
 //   cannot wait: it runs the handlers that are ready now, nested in the caller,
 //   and returns; work that waits on I/O or timers goes on running from the loop
-//   later. Called from any other thread it returns at once.
+//   later. Called from any other thread it parks it until they have run.
 // - A handler that throws fails the plugin (reported by the host), where Asio
 //   calls std::terminate.
 // - query(execution::occupancy) still reports Asio's 2 x hardware_concurrency.
@@ -39,6 +39,7 @@ namespace asio {
 system_context::system_context()
   : scheduler_(add_scheduler(new detail::scheduler(*this, 0, false)))
 {
+  scheduler_.tau_make_host_driven();
   num_threads_ = detail::thread::hardware_concurrency() * 2;
   num_threads_ = num_threads_ ? num_threads_ : 2;
 }
@@ -60,8 +61,6 @@ bool system_context::stopped() const BOOST_ASIO_NOEXCEPT
 
 void system_context::join()
 {
-  if (!tau_on_loop_thread())
-    return;
   boost::system::error_code ec;
   scheduler_.run(ec);
   if (ec == detail::make_tau_error(detail::tau_errc::run_inside_loop))

@@ -176,15 +176,29 @@ void thread_pool::basic_executor_type<Allocator,
   detail::non_const_lvalue<Function> f2(f);
 
   // tau: on the loop thread, where the pool's handlers run, waiting would
-  // deadlock. Enter the pool's call stack and invoke immediately, as below.
+  // deadlock. Enter the pool's call stack and invoke immediately, as below (the
+  // function itself, never a copy: it may be move-only).
   if (!pool_->scheduler_.can_dispatch() && tau_on_loop_thread())
   {
     detail::scheduler_thread_info this_thread;
     this_thread.private_outstanding_work = 0;
     detail::call_stack<detail::thread_context,
       detail::thread_info_base>::context ctx(&pool_->scheduler_, this_thread);
-    this->do_execute(f2.value, true_type());
-    return;
+    detail::tau_shim_stats::get().count_handlers(1, true);
+#if !defined(BOOST_ASIO_NO_EXCEPTIONS)
+    try
+    {
+#endif // !defined(BOOST_ASIO_NO_EXCEPTIONS)
+      detail::fenced_block b(detail::fenced_block::full);
+      boost_asio_handler_invoke_helpers::invoke(f2.value, f2.value);
+      return;
+#if !defined(BOOST_ASIO_NO_EXCEPTIONS)
+    }
+    catch (...)
+    {
+      std::terminate();
+    }
+#endif // !defined(BOOST_ASIO_NO_EXCEPTIONS)
   }
 
   // Invoke immediately if we are already inside the thread pool.

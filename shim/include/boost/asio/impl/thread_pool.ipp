@@ -20,7 +20,8 @@
 //   caller, and return. Work that waits on I/O or timers is not finished then; it
 //   goes on running from the loop later (unless the pool is stopped or destroyed
 //   first, which destroys it, as Asio does on stop()).
-// - Called from any other thread they return at once (there is no thread to join).
+// - Called from any other thread they park it (as io_context::run() does) until
+//   the pool is out of work or stopped.
 // - attach() does what join() does, after counting the caller as a thread: it
 //   returns once the pool is out of work, where Asio's waits for stop()/join().
 // - The destructor stops the pool (pending handlers are destroyed, not run), as
@@ -47,11 +48,10 @@ namespace asio {
 namespace detail {
 
 // Runs a thread pool's (or system context's) scheduler until it is out of work:
-// drives the loop from outside it, runs what is ready from inside it.
+// parks a thread other than the loop thread, drives the loop from outside it,
+// runs what is ready from inside it.
 inline void tau_join_scheduler(scheduler& s)
 {
-  if (!tau_on_loop_thread())
-    return;
   boost::system::error_code ec;
   s.run(ec);
   if (ec == make_tau_error(tau_errc::run_inside_loop))
@@ -76,6 +76,7 @@ thread_pool::thread_pool()
   : scheduler_(add_scheduler(new detail::scheduler(*this, 0, false))),
     num_threads_(detail::default_thread_pool_size())
 {
+  scheduler_.tau_make_host_driven();
 }
 #endif // !defined(BOOST_ASIO_NO_TS_EXECUTORS)
 
@@ -98,6 +99,7 @@ thread_pool::thread_pool(std::size_t num_threads)
           *this, num_threads == 1 ? 1 : 0, false))),
     num_threads_(detail::clamp_thread_pool_size(num_threads))
 {
+  scheduler_.tau_make_host_driven();
 }
 
 thread_pool::~thread_pool()

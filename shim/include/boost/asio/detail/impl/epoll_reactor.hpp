@@ -39,8 +39,11 @@ void epoll_reactor::schedule_timer(timer_queue<Time_Traits>& queue,
     const typename Time_Traits::time_type& time,
     typename timer_queue<Time_Traits>::per_timer_data& timer, wait_op* op)
 {
+  std::unique_lock<std::mutex> lock(mutex_);
+
   if (shutdown_)
   {
+    lock.unlock();
     scheduler_.post_immediate_completion(op, false);
     return;
   }
@@ -48,7 +51,7 @@ void epoll_reactor::schedule_timer(timer_queue<Time_Traits>& queue,
   bool earliest = queue.enqueue_timer(time, timer, op);
   scheduler_.work_started();
   if (earliest)
-    update_timeout();
+    request_rearm();
 }
 
 template <typename Time_Traits>
@@ -57,10 +60,14 @@ std::size_t epoll_reactor::cancel_timer(timer_queue<Time_Traits>& queue,
     std::size_t max_cancelled)
 {
   op_queue<operation> ops;
-  std::size_t n = queue.cancel_timer(timer, ops, max_cancelled);
-  // A cancelled far deadline must not keep the loop (and the host) waiting.
-  if (n > 0)
-    update_timeout();
+  std::size_t n;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    n = queue.cancel_timer(timer, ops, max_cancelled);
+    // A cancelled far deadline must not keep the loop (and the host) waiting.
+    if (n > 0)
+      request_rearm();
+  }
   scheduler_.post_deferred_completions(ops);
   return n;
 }
@@ -71,9 +78,12 @@ void epoll_reactor::cancel_timer_by_key(timer_queue<Time_Traits>& queue,
     void* cancellation_key)
 {
   op_queue<operation> ops;
-  queue.cancel_timer_by_key(timer, ops, cancellation_key);
-  if (!ops.empty())
-    update_timeout();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue.cancel_timer_by_key(timer, ops, cancellation_key);
+    if (!ops.empty())
+      request_rearm();
+  }
   scheduler_.post_deferred_completions(ops);
 }
 
@@ -83,9 +93,12 @@ void epoll_reactor::move_timer(timer_queue<Time_Traits>& queue,
     typename timer_queue<Time_Traits>::per_timer_data& source)
 {
   op_queue<operation> ops;
-  queue.cancel_timer(target, ops);
-  queue.move_timer(target, source);
-  update_timeout();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue.cancel_timer(target, ops);
+    queue.move_timer(target, source);
+    request_rearm();
+  }
   scheduler_.post_deferred_completions(ops);
 }
 

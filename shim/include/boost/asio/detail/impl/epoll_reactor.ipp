@@ -1,6 +1,13 @@
 //
 // detail/impl/epoll_reactor.ipp: tau's shadow of Boost.Asio 1.81's reactor.
 //
+// Lock order: a descriptor's mutex_ or the reactor's mutex_, then the scheduler's,
+// then pending_mutex_. Loop callbacks reached through token_ run between
+// enter_locked() and leave_locked(), so shutdown() (token_->close()) waits for
+// them. Readiness callbacks reach a descriptor_state directly: they check its
+// shutdown_ under its mutex, and a reactor destroyed off the loop hands its
+// descriptor states to the loop to delete, after any callback in flight.
+//
 
 #ifndef BOOST_ASIO_DETAIL_IMPL_EPOLL_REACTOR_IPP
 #define BOOST_ASIO_DETAIL_IMPL_EPOLL_REACTOR_IPP
@@ -8,6 +15,8 @@
 #include <boost/asio/detail/config.hpp>
 
 #if defined(BOOST_ASIO_HAS_EPOLL)
+
+#include <vector>
 
 #include <boost/asio/detail/epoll_reactor.hpp>
 #include <boost/asio/detail/scheduler.hpp>
@@ -19,38 +28,116 @@ namespace boost {
 namespace asio {
 namespace detail {
 
+namespace tau_reactor {
+
+// A timer handle stopped from the loop for a reactor shut down elsewhere; the
+// token outlives it, since the timer's callback names the token.
+struct timer_stop
+{
+  tau_timer_t* timer;
+  tau_loop_token* token;
+
+  static void run(void* p)
+  {
+    timer_stop* t = static_cast<timer_stop*>(p);
+    tau_timer_stop(t->timer);
+    t->token->release();
+    delete t;
+  }
+};
+
+// Descriptor states of a reactor destroyed off the loop, deleted on the loop
+// after any readiness callback in flight.
+template <typename State>
+struct state_deleter
+{
+  std::vector<State*> states;
+
+  static void run(void* p)
+  {
+    state_deleter* d = static_cast<state_deleter*>(p);
+    for (std::size_t i = 0; i < d->states.size(); ++i)
+      delete d->states[i];
+    delete d;
+  }
+};
+
+} // namespace tau_reactor
+
 epoll_reactor::epoll_reactor(boost::asio::execution_context& ctx)
   : execution_context_service_base<epoll_reactor>(ctx),
     scheduler_(use_service<scheduler>(ctx)),
+    token_(tau_loop_token::create(this)),
     timer_(0),
-    shutdown_(false)
+    shutdown_(false),
+    registered_(0),
+    free_(0),
+    pending_(0),
+    rearm_pending_(false),
+    pending_posted_(false)
 {
 }
 
 epoll_reactor::~epoll_reactor()
 {
-  while (descriptor_state* state = registered_descriptors_.first())
-    free_descriptor_state(state);
-  tau_timer_stop(timer_);
+  token_->close();
+  typedef tau_reactor::state_deleter<descriptor_state> deleter;
+  deleter* d = new deleter;
+  {
+    std::lock_guard<std::mutex> lock(registered_mutex_);
+    for (descriptor_state* list : { registered_, free_ })
+    {
+      while (descriptor_state* s = list)
+      {
+        list = s->next_;
+        {
+          std::lock_guard<std::mutex> state_lock(s->mutex_);
+          stop_watch(s);
+        }
+        d->states.push_back(s);
+      }
+    }
+    registered_ = free_ = 0;
+  }
+  if (tau_on_loop_thread() || tau_post(&deleter::run, d) != 0)
+    deleter::run(d);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (timer_)
+    {
+      tau_reactor::timer_stop* t = new tau_reactor::timer_stop{ timer_, token_ };
+      timer_ = 0;
+      if (tau_on_loop_thread() || tau_post(&tau_reactor::timer_stop::run, t) != 0)
+        tau_reactor::timer_stop::run(t);
+    }
+  }
+  token_->release();
 }
 
 void epoll_reactor::shutdown()
 {
-  shutdown_ = true;
+  token_->close();
 
   op_queue<operation> ops;
-  while (descriptor_state* state = registered_descriptors_.first())
   {
-    for (int i = 0; i < max_ops; ++i)
-      ops.push(state->op_queue_[i]);
-    state->shutdown_ = true;
-    free_descriptor_state(state);
+    std::lock_guard<std::mutex> lock(mutex_);
+    shutdown_ = true;
+    timer_queues_.get_all_timers(ops);
   }
 
-  timer_queues_.get_all_timers(ops);
-  tau_timer_stop(timer_);
-  timer_ = 0;
+  {
+    std::lock_guard<std::mutex> lock(registered_mutex_);
+    for (descriptor_state* s = registered_; s; s = s->next_)
+    {
+      std::lock_guard<std::mutex> state_lock(s->mutex_);
+      for (int i = 0; i < max_ops; ++i)
+        ops.push(s->op_queue_[i]);
+      s->shutdown_ = true;
+      stop_watch(s);
+    }
+  }
 
+  // Unlocked: destroying a handler may close a socket of another context.
   scheduler_.abandon_operations(ops);
 }
 
@@ -65,16 +152,18 @@ void epoll_reactor::init_task()
 int epoll_reactor::register_descriptor(socket_type descriptor,
     epoll_reactor::per_descriptor_data& descriptor_data)
 {
-  descriptor_data = allocate_descriptor_state();
-  descriptor_data->reactor_ = this;
-  descriptor_data->descriptor_ = descriptor;
-  descriptor_data->shutdown_ = false;
+  descriptor_state* s = allocate_descriptor_state();
+  std::lock_guard<std::mutex> lock(s->mutex_);
+  s->reactor_ = this;
+  s->descriptor_ = descriptor;
+  s->shutdown_ = false;
+  s->poll_ = 0;
   // Paused until an operation waits. A descriptor libuv cannot poll (a regular
   // file) gets no watch; its operations fail with operation_not_supported, as
   // with Asio's own reactor.
-  if (tau_poll_start(&descriptor_data->poll_, descriptor, 0,
-        &epoll_reactor::on_ready, descriptor_data) != 0)
-    descriptor_data->poll_ = 0;
+  s->watch_ = descriptor_state::starting;
+  request_update(s);
+  descriptor_data = s;
   return 0;
 }
 
@@ -83,8 +172,9 @@ int epoll_reactor::register_internal_descriptor(
     epoll_reactor::per_descriptor_data& descriptor_data, reactor_op* op)
 {
   register_descriptor(descriptor, descriptor_data);
+  std::lock_guard<std::mutex> lock(descriptor_data->mutex_);
   descriptor_data->op_queue_[op_type].push(op);
-  update_interest(descriptor_data);
+  request_update(descriptor_data);
   return 0;
 }
 
@@ -107,8 +197,11 @@ void epoll_reactor::start_op(int op_type, socket_type,
     return;
   }
 
+  std::unique_lock<std::mutex> lock(descriptor_data->mutex_);
+
   if (descriptor_data->shutdown_)
   {
+    lock.unlock();
     post_immediate_completion(op, is_continuation);
     return;
   }
@@ -121,13 +214,15 @@ void epoll_reactor::start_op(int op_type, socket_type,
     {
       if (op->perform())
       {
+        lock.unlock();
         scheduler_.post_immediate_completion(op, is_continuation);
         return;
       }
     }
 
-    if (!descriptor_data->poll_)
+    if (descriptor_data->watch_ == descriptor_state::unpollable)
     {
+      lock.unlock();
       op->ec_ = boost::asio::error::operation_not_supported;
       scheduler_.post_immediate_completion(op, is_continuation);
       return;
@@ -136,7 +231,7 @@ void epoll_reactor::start_op(int op_type, socket_type,
 
   descriptor_data->op_queue_[op_type].push(op);
   scheduler_.work_started();
-  update_interest(descriptor_data);
+  request_update(descriptor_data);
 }
 
 void epoll_reactor::cancel_ops(socket_type,
@@ -146,16 +241,19 @@ void epoll_reactor::cancel_ops(socket_type,
     return;
 
   op_queue<operation> ops;
-  for (int i = 0; i < max_ops; ++i)
   {
-    while (reactor_op* op = descriptor_data->op_queue_[i].front())
+    std::lock_guard<std::mutex> lock(descriptor_data->mutex_);
+    for (int i = 0; i < max_ops; ++i)
     {
-      op->ec_ = boost::asio::error::operation_aborted;
-      descriptor_data->op_queue_[i].pop();
-      ops.push(op);
+      while (reactor_op* op = descriptor_data->op_queue_[i].front())
+      {
+        op->ec_ = boost::asio::error::operation_aborted;
+        descriptor_data->op_queue_[i].pop();
+        ops.push(op);
+      }
     }
+    request_update(descriptor_data);
   }
-  update_interest(descriptor_data);
   scheduler_.post_deferred_completions(ops);
 }
 
@@ -167,20 +265,23 @@ void epoll_reactor::cancel_ops_by_key(socket_type,
     return;
 
   op_queue<operation> ops;
-  op_queue<reactor_op> other_ops;
-  while (reactor_op* op = descriptor_data->op_queue_[op_type].front())
   {
-    descriptor_data->op_queue_[op_type].pop();
-    if (op->cancellation_key_ == cancellation_key)
+    std::lock_guard<std::mutex> lock(descriptor_data->mutex_);
+    op_queue<reactor_op> other_ops;
+    while (reactor_op* op = descriptor_data->op_queue_[op_type].front())
     {
-      op->ec_ = boost::asio::error::operation_aborted;
-      ops.push(op);
+      descriptor_data->op_queue_[op_type].pop();
+      if (op->cancellation_key_ == cancellation_key)
+      {
+        op->ec_ = boost::asio::error::operation_aborted;
+        ops.push(op);
+      }
+      else
+        other_ops.push(op);
     }
-    else
-      other_ops.push(op);
+    descriptor_data->op_queue_[op_type].push(other_ops);
+    request_update(descriptor_data);
   }
-  descriptor_data->op_queue_[op_type].push(other_ops);
-  update_interest(descriptor_data);
   scheduler_.post_deferred_completions(ops);
 }
 
@@ -190,11 +291,12 @@ void epoll_reactor::deregister_descriptor(socket_type,
   if (!descriptor_data)
     return;
 
+  std::unique_lock<std::mutex> lock(descriptor_data->mutex_);
+
   if (!descriptor_data->shutdown_)
   {
     // Stop watching before the descriptor is closed.
-    tau_poll_stop(descriptor_data->poll_);
-    descriptor_data->poll_ = 0;
+    stop_watch(descriptor_data);
 
     op_queue<operation> ops;
     for (int i = 0; i < max_ops; ++i)
@@ -209,6 +311,8 @@ void epoll_reactor::deregister_descriptor(socket_type,
 
     descriptor_data->descriptor_ = -1;
     descriptor_data->shutdown_ = true;
+
+    lock.unlock();
 
     scheduler_.post_deferred_completions(ops);
 
@@ -229,19 +333,22 @@ void epoll_reactor::deregister_internal_descriptor(socket_type,
   if (!descriptor_data)
     return;
 
+  std::unique_lock<std::mutex> lock(descriptor_data->mutex_);
+
   if (!descriptor_data->shutdown_)
   {
-    tau_poll_stop(descriptor_data->poll_);
-    descriptor_data->poll_ = 0;
+    stop_watch(descriptor_data);
 
     // Internal operations never counted as work: destroy them here, as Asio does
-    // (op_queue's destructor).
+    // (op_queue's destructor), once the lock is released.
     op_queue<operation> ops;
     for (int i = 0; i < max_ops; ++i)
       ops.push(descriptor_data->op_queue_[i]);
 
     descriptor_data->descriptor_ = -1;
     descriptor_data->shutdown_ = true;
+
+    lock.unlock();
   }
   else
   {
@@ -269,31 +376,157 @@ void epoll_reactor::interrupt()
 
 epoll_reactor::descriptor_state* epoll_reactor::allocate_descriptor_state()
 {
-  return registered_descriptors_.alloc(true);
+  std::lock_guard<std::mutex> lock(registered_mutex_);
+  descriptor_state* s = free_;
+  if (s)
+    free_ = s->next_;
+  else
+    s = new descriptor_state;
+  s->prev_ = 0;
+  s->next_ = registered_;
+  if (registered_)
+    registered_->prev_ = s;
+  registered_ = s;
+  return s;
 }
 
 void epoll_reactor::free_descriptor_state(epoll_reactor::descriptor_state* s)
 {
-  tau_poll_stop(s->poll_);
-  s->poll_ = 0;
-  registered_descriptors_.free(s);
+  {
+    std::lock_guard<std::mutex> lock(s->mutex_);
+    stop_watch(s);
+    s->watch_ = descriptor_state::unwatched;
+  }
+  std::lock_guard<std::mutex> lock(registered_mutex_);
+  if (s->prev_)
+    s->prev_->next_ = s->next_;
+  else
+    registered_ = s->next_;
+  if (s->next_)
+    s->next_->prev_ = s->prev_;
+  s->prev_ = 0;
+  s->next_ = free_;
+  free_ = s;
+}
+
+void epoll_reactor::request_update(descriptor_state* s)
+{
+  if (tau_on_loop_thread())
+  {
+    update_interest(s);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(pending_mutex_);
+  if (!s->update_queued_)
+  {
+    s->update_queued_ = true;
+    s->next_update_ = pending_;
+    pending_ = s;
+  }
+  post_pending();
 }
 
 void epoll_reactor::update_interest(descriptor_state* s)
 {
-  if (!s->poll_)
-    return;
   int events = 0;
   if (!s->op_queue_[read_op].empty() || !s->op_queue_[except_op].empty())
     events |= TAU_READABLE;
   if (!s->op_queue_[write_op].empty())
     events |= TAU_WRITABLE;
-  tau_poll_update(s->poll_, events);
+  if (s->watch_ == descriptor_state::watching)
+  {
+    tau_poll_update(s->poll_, events);
+    return;
+  }
+  if (s->watch_ != descriptor_state::starting)
+    return;
+  if (tau_poll_start(&s->poll_, s->descriptor_, events,
+        &epoll_reactor::on_ready, s) == 0)
+  {
+    s->watch_ = descriptor_state::watching;
+    return;
+  }
+  // Operations queued from another thread before the loop learned that the
+  // descriptor cannot be polled.
+  s->poll_ = 0;
+  s->watch_ = descriptor_state::unpollable;
+  op_queue<operation> ops;
+  for (int i = 0; i < max_ops; ++i)
+  {
+    while (reactor_op* op = s->op_queue_[i].front())
+    {
+      op->ec_ = boost::asio::error::operation_not_supported;
+      s->op_queue_[i].pop();
+      ops.push(op);
+    }
+  }
+  scheduler_.post_deferred_completions(ops);
+}
+
+void epoll_reactor::stop_watch(descriptor_state* s)
+{
+  tau_poll_stop(s->poll_);
+  s->poll_ = 0;
+  if (s->watch_ != descriptor_state::unpollable)
+    s->watch_ = descriptor_state::unwatched;
+}
+
+void epoll_reactor::post_pending()
+{
+  if (!pending_posted_)
+    pending_posted_ = token_->post(&epoll_reactor::on_pending);
+}
+
+void epoll_reactor::on_pending(void* p)
+{
+  tau_loop_token* token = static_cast<tau_loop_token*>(p);
+  epoll_reactor* r;
+  {
+    std::lock_guard<std::mutex> lock(token->mutex);
+    r = static_cast<epoll_reactor*>(token->enter_locked());
+  }
+  if (r)
+  {
+    // Taken out of the list under its lock: once a state's flag is clear, another
+    // thread may queue it again, rewriting its link.
+    std::vector<descriptor_state*> states;
+    bool rearm;
+    {
+      std::lock_guard<std::mutex> lock(r->pending_mutex_);
+      for (descriptor_state* s = r->pending_; s; s = s->next_update_)
+      {
+        s->update_queued_ = false;
+        states.push_back(s);
+      }
+      r->pending_ = 0;
+      rearm = r->rearm_pending_;
+      r->rearm_pending_ = false;
+      r->pending_posted_ = false;
+    }
+    for (std::size_t i = 0; i < states.size(); ++i)
+    {
+      descriptor_state* s = states[i];
+      std::lock_guard<std::mutex> lock(s->mutex_);
+      if (!s->shutdown_)
+        r->update_interest(s);
+    }
+    if (rearm)
+    {
+      std::lock_guard<std::mutex> lock(r->mutex_);
+      r->update_timeout();
+    }
+    std::lock_guard<std::mutex> lock(token->mutex);
+    token->leave_locked();
+  }
+  token->release();
 }
 
 void epoll_reactor::on_ready(void* ctx, int status, int events)
 {
   descriptor_state* s = static_cast<descriptor_state*>(ctx);
+  std::lock_guard<std::mutex> lock(s->mutex_);
+  if (s->shutdown_)
+    return;
   epoll_reactor* r = s->reactor_;
 
   // Exceptional conditions first, then writes (connects), then reads, as Asio's
@@ -322,17 +555,33 @@ void epoll_reactor::on_ready(void* ctx, int status, int events)
   }
 
   r->update_interest(s);
+  // Under the descriptor's lock: a context destroyed on another thread shuts the
+  // reactor down (which takes that lock) before its scheduler.
   r->scheduler_.post_deferred_completions(ops);
 }
 
 void epoll_reactor::do_add_timer_queue(timer_queue_base& queue)
 {
+  std::lock_guard<std::mutex> lock(mutex_);
   timer_queues_.insert(&queue);
 }
 
 void epoll_reactor::do_remove_timer_queue(timer_queue_base& queue)
 {
+  std::lock_guard<std::mutex> lock(mutex_);
   timer_queues_.erase(&queue);
+}
+
+void epoll_reactor::request_rearm()
+{
+  if (tau_on_loop_thread())
+  {
+    update_timeout();
+    return;
+  }
+  std::lock_guard<std::mutex> lock(pending_mutex_);
+  rearm_pending_ = true;
+  post_pending();
 }
 
 void epoll_reactor::update_timeout()
@@ -341,8 +590,12 @@ void epoll_reactor::update_timeout()
     return;
   if (timer_queues_.all_empty())
   {
-    tau_timer_stop(timer_);
-    timer_ = 0;
+    if (timer_)
+    {
+      tau_timer_stop(timer_);
+      timer_ = 0;
+      token_->release();
+    }
     return;
   }
   // libuv's timers count whole milliseconds: round up, never fire early.
@@ -350,17 +603,32 @@ void epoll_reactor::update_timeout()
   uint64_t msec = static_cast<uint64_t>((usec + 999) / 1000);
   if (timer_)
     tau_timer_restart(timer_, msec, 0);
+  else if (tau_timer_start(&timer_, msec, 0, &epoll_reactor::on_timer,
+        token_) == 0)
+    token_->ref();  // the timer's
   else
-    tau_timer_start(&timer_, msec, 0, &epoll_reactor::on_timer, this);
+    timer_ = 0;
 }
 
-void epoll_reactor::on_timer(void* ctx)
+void epoll_reactor::on_timer(void* p)
 {
-  epoll_reactor* r = static_cast<epoll_reactor*>(ctx);
+  tau_loop_token* token = static_cast<tau_loop_token*>(p);
+  epoll_reactor* r;
+  {
+    std::lock_guard<std::mutex> lock(token->mutex);
+    r = static_cast<epoll_reactor*>(token->enter_locked());
+  }
+  if (!r)
+    return;
   op_queue<operation> ops;
-  r->timer_queues_.get_ready_timers(ops);
-  r->update_timeout();
+  {
+    std::lock_guard<std::mutex> lock(r->mutex_);
+    r->timer_queues_.get_ready_timers(ops);
+    r->update_timeout();
+  }
   r->scheduler_.post_deferred_completions(ops);
+  std::lock_guard<std::mutex> lock(token->mutex);
+  token->leave_locked();
 }
 
 } // namespace detail

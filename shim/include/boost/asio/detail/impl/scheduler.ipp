@@ -1,12 +1,20 @@
 //
 // detail/impl/scheduler.ipp: tau's shadow of Boost.Asio 1.81's scheduler.
 //
+// Locking: token_->mutex guards the runners (threads inside run()) and is taken
+// only briefly: never while a handler runs or an operation is destroyed (their
+// destructors may finish work, which takes it). A loop callback that uses the
+// scheduler does so between token_->enter_locked() and leave_locked(); a parked
+// runner returns only when no such callback is in progress, so the thread that
+// called run() may destroy the context as soon as run() returns.
+//
 
 #ifndef BOOST_ASIO_DETAIL_IMPL_SCHEDULER_IPP
 #define BOOST_ASIO_DETAIL_IMPL_SCHEDULER_IPP
 
 #include <boost/asio/detail/config.hpp>
 
+#include <chrono>
 #include <utility>
 
 #include <boost/asio/detail/scheduler.hpp>
@@ -30,62 +38,86 @@ struct work_finished_on_exit
   ~work_finished_on_exit() { s->work_finished(); }
 };
 
+inline void destroy_all(op_queue<scheduler_operation>& ops)
+{
+  while (scheduler_operation* o = ops.front())
+  {
+    ops.pop();
+    o->destroy();
+  }
+}
+
 } // namespace tau_scheduler
 
 scheduler::scheduler(boost::asio::execution_context& ctx,
     int concurrency_hint, bool, get_task_func_type)
   : boost::asio::detail::execution_context_service_base<scheduler>(ctx),
     token_(tau_loop_token::create(this)),
-    remote_posted_(false),
+    shutdown_watch_(0),
+    remote_pending_(false),
     drain_posted_(false),
+    hold_posted_(false),
     outstanding_work_(0),
-    held_(false),
     stopped_(false),
     shutdown_(false),
+    host_shutdown_(false),
     concurrency_hint_(concurrency_hint),
-    executed_(0),
-    outside_runs_(0),
-    drain_max_(tau_scheduler::drain_budget),
-    one_mark_(0),
-    one_timeout_(0)
+    run_gated_(!tau_on_loop_thread()),
+    runners_(0),
+    runner_count_(0)
 {
   loop_thread_info_.private_outstanding_work = 0;
+  token_->ref();  // the shutdown watch's
+  if (tau_shutdown_watch_start(&shutdown_watch_,
+        &scheduler::on_shutdown, token_) != 0)
+  {
+    token_->release();
+    shutdown_watch_ = 0;
+    host_shutdown_ = true;
+  }
 }
 
 scheduler::~scheduler()
 {
-  token_->owner.store(0);
+  if (shutdown_watch_)
+  {
+    tau_shutdown_watch_stop(shutdown_watch_);
+    token_->release();
+  }
+  token_->close();
+  if (tau_on_loop_thread())
+    settle_hold(token_, false);
+  else
+    token_->post(&scheduler::on_hold);
+  tau_scheduler::destroy_all(ops_);
+  op_queue<operation> remote;
+  {
+    std::lock_guard<std::mutex> lock(remote_mutex_);
+    remote.push(remote_ops_);
+  }
+  tau_scheduler::destroy_all(remote);
   token_->release();
-  if (held_)
-    tau_loop_release();
-  while (operation* o = ops_.front())
-  {
-    ops_.pop();
-    o->destroy();
-  }
-  std::lock_guard<std::mutex> lock(remote_mutex_);
-  while (operation* o = remote_ops_.front())
-  {
-    remote_ops_.pop();
-    o->destroy();
-  }
 }
 
 void scheduler::shutdown()
 {
+  token_->close();
   shutdown_ = true;
-  update_hold();
+  {
+    std::lock_guard<std::mutex> lock(token_->mutex);
+    release_runners();
+  }
+  if (tau_on_loop_thread())
+    settle_hold(token_, false);
+  else
+    token_->post(&scheduler::on_hold);
   op_queue<operation> remote;
   {
     std::lock_guard<std::mutex> lock(remote_mutex_);
     remote.push(remote_ops_);
   }
   ops_.push(remote);
-  while (operation* o = ops_.front())
-  {
-    ops_.pop();
-    o->destroy();
-  }
+  tau_scheduler::destroy_all(ops_);
 }
 
 void scheduler::init_task()
@@ -97,51 +129,12 @@ scheduler_task* scheduler::get_default_task(boost::asio::execution_context&)
   return 0;
 }
 
-std::size_t scheduler::drive(int (*done)(void*),
-    boost::system::error_code& ec)
-{
-  ec = boost::system::error_code();
-  if (!tau_on_loop_thread())
-  {
-    ec = make_tau_error(tau_errc::run_off_loop_thread);
-    return 0;
-  }
-  if (outstanding_work_.load() == 0)
-  {
-    stop();
-    return 0;
-  }
-  std::size_t start = executed_;
-  ++outside_runs_;
-  int rc = tau_block_on(done, this);
-  --outside_runs_;
-  if (rc == TAU_E_SHUTDOWN)
-    stop();  // the host is shutting down: as if stop() had been called
-  else if (rc == TAU_E_IN_LOOP)
-    ec = make_tau_error(tau_errc::run_inside_loop);
-  else if (rc == TAU_E_STALLED)
-    ec = make_tau_error(tau_errc::loop_stalled);
-  if (outstanding_work_.load() == 0)
-    stop();
-  if (pending_exception_)
-    std::rethrow_exception(std::exchange(pending_exception_, nullptr));
-  return executed_ - start;
-}
-
 std::size_t scheduler::run(boost::system::error_code& ec)
 {
-  if (stopped_)
-    return 0;
-  struct until
-  {
-    static int done(void* p)
-    {
-      scheduler* s = static_cast<scheduler*>(p);
-      return s->stopped_ || s->outstanding_work_.load() == 0
-        || s->pending_exception_;
-    }
-  };
-  return drive(&until::done, ec);
+  ec = boost::system::error_code();
+  if (tau_on_loop_thread())
+    return drive(false, -1, ec);
+  return park(false, -1);
 }
 
 std::size_t scheduler::run_one(boost::system::error_code& ec)
@@ -151,69 +144,59 @@ std::size_t scheduler::run_one(boost::system::error_code& ec)
 
 std::size_t scheduler::wait_one(long usec, boost::system::error_code& ec)
 {
-  if (stopped_)
-    return 0;
-  if (!ops_.empty() && tau_on_loop_thread())
-    return poll_one(ec);
-  struct timeout
-  {
-    bool expired;
-    static void on_timer(void* p) { static_cast<timeout*>(p)->expired = true; }
-  };
-  timeout t = { false };
-  tau_timer_t* timer = 0;
-  if (usec >= 0)
-    tau_timer_start(&timer, static_cast<uint64_t>((usec + 999) / 1000), 0,
-        &timeout::on_timer, &t);
-  struct until
-  {
-    static int done(void* p)
-    {
-      scheduler* s = static_cast<scheduler*>(p);
-      return s->stopped_ || s->outstanding_work_.load() == 0
-        || s->pending_exception_ || s->executed_ != s->one_mark_
-        || (s->one_timeout_ && *s->one_timeout_);
-    }
-  };
-  // The drain runs one handler at a time meanwhile, so that the loop returns to
-  // us after it.
-  one_mark_ = executed_;
-  one_timeout_ = usec >= 0 ? &t.expired : 0;
-  drain_max_ = 1;
-  std::size_t n = drive(&until::done, ec);
-  drain_max_ = tau_scheduler::drain_budget;
-  one_timeout_ = 0;
-  tau_timer_stop(timer);
-  if (!ops_.empty())
-    schedule_drain();
-  return n;
+  ec = boost::system::error_code();
+  if (!tau_on_loop_thread())
+    return park(true, usec);
+  return drive(true, usec, ec);
 }
 
 std::size_t scheduler::poll(boost::system::error_code& ec)
 {
-  ec = boost::system::error_code();
-  if (stopped_)
-    return 0;
-  std::size_t n = drain(static_cast<std::size_t>(-1));
-  if (outstanding_work_.load() == 0)
-    stop();
-  return n;
+  return poll_ready(static_cast<std::size_t>(-1), ec);
 }
 
 std::size_t scheduler::poll_one(boost::system::error_code& ec)
 {
+  return poll_ready(1, ec);
+}
+
+std::size_t scheduler::poll_ready(std::size_t max, boost::system::error_code& ec)
+{
   ec = boost::system::error_code();
-  if (stopped_)
+  if (!tau_on_loop_thread() || stopped_)
     return 0;
-  std::size_t n = drain(1);
-  if (outstanding_work_.load() == 0)
-    stop();
+  {
+    std::lock_guard<std::mutex> lock(token_->mutex);
+    if (!token_->enter_locked())
+      return 0;  // shut down
+  }
+  take_remote();
+  std::exception_ptr error;
+  std::size_t n = drain(max, error);
+  {
+    std::lock_guard<std::mutex> lock(token_->mutex);
+    if (outstanding_work_ == 0)
+      stopped_ = true;
+    // Runners left waiting while this ran (a handler may have stopped the
+    // context) are released now; this is the end of a drain too.
+    if (stopped_)
+      release_runners();
+    update_hold();
+    token_->leave_locked();
+  }
+  if (error)
+    std::rethrow_exception(error);
   return n;
 }
 
 void scheduler::stop()
 {
+  std::lock_guard<std::mutex> lock(token_->mutex);
   stopped_ = true;
+  // While a drain runs (a handler stopped us, or another thread did meanwhile),
+  // its end releases the runners, once it has counted its handlers to them.
+  if (!drain_running())
+    release_runners();
   update_hold();
 }
 
@@ -224,10 +207,12 @@ bool scheduler::stopped() const
 
 void scheduler::restart()
 {
-  stopped_ = false;
-  update_hold();
-  if (!ops_.empty())
-    schedule_drain();
+  {
+    std::lock_guard<std::mutex> lock(token_->mutex);
+    stopped_ = false;
+    update_hold();
+  }
+  schedule_drain();
 }
 
 void scheduler::compensating_work_started()
@@ -280,7 +265,7 @@ void scheduler::do_dispatch(scheduler::operation* op)
 
 void scheduler::abandon_operations(op_queue<scheduler::operation>& ops)
 {
-  ops_.push(ops);
+  tau_scheduler::destroy_all(ops);
 }
 
 void scheduler::enqueue(operation* op)
@@ -288,13 +273,14 @@ void scheduler::enqueue(operation* op)
   if (tau_on_loop_thread())
   {
     ops_.push(op);
-    schedule_drain();
-    return;
   }
-  std::lock_guard<std::mutex> lock(remote_mutex_);
-  remote_ops_.push(op);
-  if (!remote_posted_)
-    remote_posted_ = token_->post(&scheduler::on_remote);
+  else
+  {
+    std::lock_guard<std::mutex> lock(remote_mutex_);
+    remote_ops_.push(op);
+    remote_pending_ = true;
+  }
+  schedule_drain();
 }
 
 void scheduler::enqueue(op_queue<operation>& ops)
@@ -302,53 +288,73 @@ void scheduler::enqueue(op_queue<operation>& ops)
   if (tau_on_loop_thread())
   {
     ops_.push(ops);
-    schedule_drain();
-    return;
   }
-  std::lock_guard<std::mutex> lock(remote_mutex_);
-  remote_ops_.push(ops);
-  if (!remote_posted_)
-    remote_posted_ = token_->post(&scheduler::on_remote);
+  else
+  {
+    std::lock_guard<std::mutex> lock(remote_mutex_);
+    remote_ops_.push(ops);
+    remote_pending_ = true;
+  }
+  schedule_drain();
 }
 
 void scheduler::schedule_drain()
 {
-  if (!drain_posted_ && !stopped_ && !shutdown_)
-    drain_posted_ = token_->post(&scheduler::on_drain);
+  if (stopped_ || shutdown_ || (run_gated_ && runner_count_ == 0))
+    return;
+  if (drain_posted_.load(std::memory_order_relaxed)
+      || drain_posted_.exchange(true))
+    return;
+  if (!token_->post(&scheduler::on_drain))
+    drain_posted_ = false;
+}
+
+void scheduler::take_remote()
+{
+  if (!remote_pending_)
+    return;
+  std::lock_guard<std::mutex> lock(remote_mutex_);
+  ops_.push(remote_ops_);
+  remote_pending_ = false;
 }
 
 void scheduler::on_drain(void* p)
 {
   tau_loop_token* token = static_cast<tau_loop_token*>(p);
-  scheduler* s = static_cast<scheduler*>(token->owner.load());
-  token->release();
-  if (!s)
-    return;
-  s->drain_posted_ = false;
-  s->drain(s->drain_max_);
-  if (!s->ops_.empty() && s->drain_max_ > 1)
-    s->schedule_drain();
-}
-
-void scheduler::on_remote(void* p)
-{
-  tau_loop_token* token = static_cast<tau_loop_token*>(p);
-  scheduler* s = static_cast<scheduler*>(token->owner.load());
-  token->release();
-  if (!s)
-    return;
-  op_queue<operation> moved;
+  scheduler* s;
+  std::size_t allowance;
   {
-    std::lock_guard<std::mutex> lock(s->remote_mutex_);
-    moved.push(s->remote_ops_);
-    s->remote_posted_ = false;
+    std::lock_guard<std::mutex> lock(token->mutex);
+    s = static_cast<scheduler*>(token->enter_locked());
+    if (s)
+    {
+      s->drain_posted_ = false;
+      allowance = s->drain_allowance();
+    }
   }
-  s->update_hold();
-  s->ops_.push(moved);
-  s->schedule_drain();
+  if (!s)
+  {
+    token->release();
+    return;
+  }
+  s->take_remote();
+  std::exception_ptr error;
+  std::size_t n = allowance > 0 ? s->drain(allowance, error) : 0;
+  bool claimed;
+  {
+    std::lock_guard<std::mutex> lock(token->mutex);
+    claimed = s->settle(n, error);
+    s->update_hold();
+    if (!s->ops_.empty() && s->drain_allowance() > 0)
+      s->schedule_drain();
+    token->leave_locked();
+  }
+  token->release();
+  if (!claimed)
+    std::rethrow_exception(error);  // to the host, which reports it against the plugin
 }
 
-std::size_t scheduler::drain(std::size_t max)
+std::size_t scheduler::drain(std::size_t max, std::exception_ptr& error)
 {
   thread_call_stack::context ctx(this, loop_thread_info_);
   std::size_t n = 0;
@@ -359,7 +365,6 @@ std::size_t scheduler::drain(std::size_t max)
       break;
     ops_.pop();
     ++n;
-    ++executed_;
     try
     {
       tau_scheduler::work_finished_on_exit on_exit = { this };
@@ -368,31 +373,294 @@ std::size_t scheduler::drain(std::size_t max)
     }
     catch (...)
     {
-      if (!ops_.empty())
-        schedule_drain();
-      if (outside_runs_ > 0)
-      {
-        pending_exception_ = std::current_exception();
-        return n;
-      }
-      throw;  // to the host, which reports it against the plugin
+      error = std::current_exception();
+      break;
     }
   }
+  tau_shim_stats::get().count_handlers(n, tau_on_loop_thread() != 0);
   return n;
+}
+
+std::size_t scheduler::drain_allowance() const
+{
+  if (stopped_ || shutdown_ || host_shutdown_)
+    return 0;
+  if (!run_gated_)
+    return tau_scheduler::drain_budget;
+  std::size_t ones = 0;
+  for (runner* r = runners_; r; r = r->next)
+  {
+    if (!r->one)
+      return tau_scheduler::drain_budget;
+    ++ones;
+  }
+  return ones;
+}
+
+bool scheduler::settle(std::size_t n, std::exception_ptr error)
+{
+  bool woke = false;
+  runner* last = 0;
+  // A run_one() caller takes one handler, oldest caller first.
+  for (runner** link = &runners_; n > 0 && *link;)
+  {
+    runner* r = *link;
+    if (!r->one)
+    {
+      link = &r->next;
+      continue;
+    }
+    *link = r->next;
+    --runner_count_;
+    r->count = 1;
+    r->done = woke = true;
+    last = r;
+    --n;
+  }
+  // The rest counts to the oldest run() caller, which then goes to the back, so
+  // that parked run() calls share the handlers between them.
+  if (n > 0)
+  {
+    runner** link = &runners_;
+    while (*link && (*link)->one)
+      link = &(*link)->next;
+    if (runner* r = *link)
+    {
+      r->count += n;
+      last = r;
+      if (r->next)
+      {
+        *link = r->next;
+        runner* tail = r->next;
+        while (tail->next)
+          tail = tail->next;
+        tail->next = r;
+        r->next = 0;
+      }
+    }
+  }
+  bool claimed = !error;
+  if (error && last)
+  {
+    last->error = error;
+    if (!last->done)
+    {
+      unlink_runner(last);
+      last->done = woke = true;
+    }
+    claimed = true;
+  }
+  if (runners_ && (stopped_ || host_shutdown_ || outstanding_work_ == 0))
+  {
+    if (outstanding_work_ == 0)
+      stopped_ = true;
+    release_runners();
+  }
+  else if (woke && token_->waiters > 0)
+  {
+    token_->cv.notify_all();
+  }
+  return claimed;
+}
+
+void scheduler::release_runners()
+{
+  for (runner* r = runners_; r; r = r->next)
+    r->done = true;
+  runners_ = 0;
+  runner_count_ = 0;
+  if (token_->waiters > 0)
+    token_->cv.notify_all();
+}
+
+void scheduler::unlink_runner(runner* r)
+{
+  for (runner** link = &runners_; *link; link = &(*link)->next)
+  {
+    if (*link == r)
+    {
+      *link = r->next;
+      --runner_count_;
+      return;
+    }
+  }
+}
+
+bool scheduler::nothing_to_run()
+{
+  if (stopped_)
+    return true;
+  if (shutdown_ || host_shutdown_ || outstanding_work_ == 0)
+  {
+    stopped_ = true;
+    update_hold();
+    return true;
+  }
+  return false;
+}
+
+std::size_t scheduler::park(bool one, long usec)
+{
+  runner r = { 0, one, false, 0, std::exception_ptr() };
+  std::unique_lock<std::mutex> lock(token_->mutex);
+  if (nothing_to_run())
+    return 0;
+  tau_shim_stats::get().parked_runs.fetch_add(1, std::memory_order_relaxed);
+  runner** tail = &runners_;
+  while (*tail)
+    tail = &(*tail)->next;
+  *tail = &r;
+  ++runner_count_;
+  schedule_drain();
+  std::chrono::steady_clock::time_point deadline =
+    std::chrono::steady_clock::now() + std::chrono::microseconds(usec);
+  ++token_->waiters;
+  // Returns once released and no loop callback uses the scheduler any more.
+  while (!r.done || token_->busy > 0)
+  {
+    if (!r.done && usec >= 0)
+    {
+      if (token_->cv.wait_until(lock, deadline) == std::cv_status::timeout
+          && !r.done)
+      {
+        unlink_runner(&r);
+        r.done = true;
+      }
+    }
+    else
+    {
+      token_->cv.wait(lock);
+    }
+  }
+  --token_->waiters;
+  lock.unlock();
+  if (r.error)
+    std::rethrow_exception(r.error);
+  return r.count;
+}
+
+std::size_t scheduler::drive(bool one, long usec,
+    boost::system::error_code& ec)
+{
+  runner r = { 0, one, false, 0, std::exception_ptr() };
+  {
+    std::lock_guard<std::mutex> lock(token_->mutex);
+    if (nothing_to_run())
+      return 0;
+    runner** tail = &runners_;
+    while (*tail)
+      tail = &(*tail)->next;
+    *tail = &r;
+    ++runner_count_;
+    schedule_drain();
+  }
+  struct wait
+  {
+    scheduler* s;
+    runner* r;
+    bool expired;
+    static int done(void* p)
+    {
+      wait* w = static_cast<wait*>(p);
+      std::lock_guard<std::mutex> lock(w->s->token_->mutex);
+      return w->r->done || w->expired;
+    }
+    static void on_timer(void* p) { static_cast<wait*>(p)->expired = true; }
+  };
+  wait w = { this, &r, false };
+  tau_timer_t* timer = 0;
+  if (usec >= 0)
+    tau_timer_start(&timer, static_cast<uint64_t>((usec + 999) / 1000), 0,
+        &wait::on_timer, &w);
+  int rc = tau_block_on(&wait::done, &w);
+  tau_timer_stop(timer);
+  {
+    std::lock_guard<std::mutex> lock(token_->mutex);
+    if (!r.done)
+      unlink_runner(&r);
+    if (rc == TAU_E_SHUTDOWN || outstanding_work_ == 0)
+      stopped_ = true;  // shutting down: as if stop() had been called
+    update_hold();
+  }
+  if (rc == TAU_E_IN_LOOP)
+    ec = make_tau_error(tau_errc::run_inside_loop);
+  else if (rc == TAU_E_STALLED)
+    ec = make_tau_error(tau_errc::loop_stalled);
+  if (r.error)
+    std::rethrow_exception(r.error);
+  return r.count;
+}
+
+void scheduler::on_work_exhausted()
+{
+  std::lock_guard<std::mutex> lock(token_->mutex);
+  // As Asio's work_finished(): the context stops. Not a host-driven one nobody
+  // runs, which the loop goes on running when new work comes.
+  if (runners_ || run_gated_)
+  {
+    stopped_ = true;
+    if (!drain_running())
+      release_runners();
+  }
+  update_hold();
+}
+
+bool scheduler::drain_running() const
+{
+  return token_->busy > 0;
+}
+
+bool scheduler::wants_hold() const
+{
+  return outstanding_work_ > 0 && !stopped_ && !shutdown_ && !host_shutdown_;
 }
 
 void scheduler::update_hold()
 {
-  if (!tau_on_loop_thread())
-    return;  // settled by on_remote, on the loop thread
-  bool want = outstanding_work_.load() > 0 && !stopped_ && !shutdown_;
-  if (want == held_)
+  if (tau_on_loop_thread())
+    settle_hold(token_, wants_hold());
+  else if (!hold_posted_.exchange(true) && !token_->post(&scheduler::on_hold))
+    hold_posted_ = false;
+}
+
+void scheduler::settle_hold(tau_loop_token* token, bool want)
+{
+  if (want == token->held)
     return;
-  held_ = want;
+  token->held = want;
   if (want)
     tau_loop_hold();
   else
     tau_loop_release();
+}
+
+void scheduler::on_hold(void* p)
+{
+  tau_loop_token* token = static_cast<tau_loop_token*>(p);
+  {
+    std::lock_guard<std::mutex> lock(token->mutex);
+    bool want = false;
+    if (scheduler* s = static_cast<scheduler*>(token->owner))
+    {
+      s->hold_posted_ = false;
+      want = s->wants_hold();
+    }
+    settle_hold(token, want);
+  }
+  token->release();
+}
+
+void scheduler::on_shutdown(void* p)
+{
+  tau_loop_token* token = static_cast<tau_loop_token*>(p);
+  std::lock_guard<std::mutex> lock(token->mutex);
+  if (scheduler* s = static_cast<scheduler*>(token->owner))
+  {
+    s->host_shutdown_ = true;
+    s->stopped_ = true;
+    s->release_runners();
+  }
+  settle_hold(token, false);
 }
 
 } // namespace detail
