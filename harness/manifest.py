@@ -24,6 +24,7 @@ class ManifestError(Exception):
 class Plugin:
     dir: pathlib.Path  # the plugin's CMake project
     args: str  # its command line (a template); its input line is "<name> <args>"
+    main_thread: str = "own"  # an upstream main runs on a thread of its own, or on the "loop" thread
 
     @property
     def name(self) -> str:
@@ -40,6 +41,7 @@ class Process:
     ready_port: str | None = None  # (background) wait until this TCP port accepts
     ready_text: str | None = None  # (background) or until its output shows this
     stdin: str = ""
+    stdin_close_when: str | None = None  # stdout text after which stdin is closed (else at once)
     cwd: str | None = None
     stop_when: str | None = None  # stdout text after which tau gets SIGTERM
     exit: list[int] = dataclasses.field(default_factory=lambda: [0])
@@ -79,7 +81,7 @@ class Case:
     def placeholders(self) -> set[str]:
         found: set[str] = set()
         for p in self.processes:
-            texts = [p.ready_port, p.ready_text, p.stdin, p.cwd, p.stop_when, *p.stdout, *p.stderr,
+            texts = [p.ready_port, p.ready_text, p.stdin, p.stdin_close_when, p.cwd, p.stop_when, *p.stdout, *p.stderr,
                      *(pl.args for pl in p.plugins)]
             for t in texts:
                 if t:
@@ -112,13 +114,16 @@ def load(case_dir: pathlib.Path) -> Case:
     processes = []
     for i, p in enumerate(data.get("process", [])):
         pw = f"{where}: process {i + 1}"
-        plugins = [Plugin((case_dir / pl.get("dir", ".")).resolve(), pl.get("args", ""))
+        plugins = [Plugin((case_dir / pl.get("dir", ".")).resolve(), pl.get("args", ""),
+                          pl.get("main_thread", "own"))
                    for pl in p.get("plugin", [])]
         if not plugins:
             raise ManifestError(f"{pw}: no [[process.plugin]]")
         for pl in plugins:
             if not (pl.dir / "CMakeLists.txt").exists():
                 raise ManifestError(f"{pw}: {pl.dir} has no CMakeLists.txt")
+            if pl.main_thread not in ("own", "loop"):
+                raise ManifestError(f"{pw}: main_thread {pl.main_thread!r} is not 'own' or 'loop'")
         known = {f.name for f in dataclasses.fields(Process)} | {"plugin"}
         unknown = set(p) - known - {"role"}
         if unknown:
@@ -127,6 +132,7 @@ def load(case_dir: pathlib.Path) -> Case:
         processes.append(Process(
             role=p.get("role", "main"), plugins=plugins, background=p.get("background", False),
             ready_port=p.get("ready_port"), ready_text=p.get("ready_text"), stdin=p.get("stdin", ""),
+            stdin_close_when=p.get("stdin_close_when"),
             cwd=p.get("cwd"), stop_when=p.get("stop_when"),
             exit=exit_codes if isinstance(exit_codes, list) else [exit_codes],
             stdout=p.get("stdout", []), stderr=p.get("stderr", []),

@@ -77,6 +77,8 @@ def process_json(r) -> dict:
         "role": r.role, "plugins": r.plugins, "input": r.input, "exit_code": r.exit_code, "stop": r.stop,
         "seconds": round(r.seconds, 2), "max_threads": r.max_threads,
         "threads": [dataclasses.asdict(t) for t in r.threads],
+        "plugin_threads": sum(1 for t in r.threads if t.kind in ("plugin", "unknown")),
+        "shim": [dataclasses.asdict(s) for s in r.shim],
         "problems": r.problems, "stdout": tail(r.stdout), "stderr": tail(r.stderr),
     }
 

@@ -1,3 +1,4 @@
+// A plugin thread that only does plain work (and blocks): allowed, and reported.
 #include <tau/plugin.h>
 
 #include <cstdio>
@@ -8,8 +9,7 @@ static tau_task_id process(const uint8_t*, size_t) {
   return 0;
 }
 
-extern "C" TAU_PLUGIN_EXPORT int plugin_init(PluginHooks* hooks) {
+extern "C" int plugin_init(PluginHooks* hooks) {
   hooks->process = process;
   return 0;
 }
-extern "C" TAU_PLUGIN_EXPORT void plugin_destroy() {}
