@@ -15,14 +15,18 @@
 // - echo:   a server and C client connections in the same io_context on 127.0.0.1
 //           (port 0, TCP_NODELAY); each client writes a B-byte message, reads the
 //           B-byte echo back and checks it, R rounds.
+// - parked: P handlers posted from one thread while 4 threads are inside run()
+//           (natively they run the handlers; under the shim they are parked and
+//           the loop thread runs them). In the plugin the workload's own main runs
+//           on a plugin thread (tau_thread_spawn), as an adapted program's would.
 // Each timed run prints one line:
 //   asio_workloads side=native|shim workload=posts ms=12.345 cpu_ms=12.1 check=1000000 expected=1000000
 // check == expected or the run lost or corrupted work (bench/run-shim marks it WRONG).
 //
 // Options (argv for the native binary, --input for the plugin), key=value, see
 // workload_options.hpp:
-//   posts=1000000 timers=100000 conns=64 rounds=1000 msg=64 warmup=1 reps=1
-//   only=posts,timers,echo
+//   posts=1000000 timers=100000 conns=64 rounds=1000 msg=64 parked=1000000
+//   warmup=1 reps=1 only=posts,timers,echo,parked
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -32,6 +36,7 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -40,6 +45,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "workload_options.hpp"
@@ -236,6 +242,46 @@ uint64_t echo(const options& o) {
   return totals.verified_bytes;
 }
 
+// ---- parked: posts from a thread while 4 threads are in run() -------------------
+
+uint64_t posts_to_parked_threads(size_t n) {
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  std::atomic<uint64_t> ran{0};
+  auto handler = [&] {
+    if (ran.fetch_add(1, std::memory_order_relaxed) + 1 == n) guard.reset();
+  };
+  std::vector<std::thread> runners;
+  for (int i = 0; i < 4; ++i) runners.emplace_back([&] { io.run(); });
+  std::thread poster([&] {
+    for (size_t i = 0; i < n; ++i) asio::post(io, handler);
+  });
+  poster.join();
+  if (n == 0) guard.reset();
+  for (std::thread& t : runners) t.join();
+  return ran.load();
+}
+
+#if defined(TAU_BENCH_PLUGIN)
+// A program's main runs on a thread of the plugin's own; process() drives the loop
+// until it is done.
+uint64_t parked(size_t n) {
+  struct job {
+    size_t n;
+    uint64_t ran = 0;
+    bool done = false;
+  } j{n};
+  tau_thread_spawn([](void* p) {
+    auto* j = static_cast<job*>(p);
+    j->ran = posts_to_parked_threads(j->n);
+  }, [](void* p, int) { static_cast<job*>(p)->done = true; }, &j);
+  tau_block_on([](void* p) { return static_cast<job*>(p)->done ? 1 : 0; }, &j);
+  return j.ran;
+}
+#else
+uint64_t parked(size_t n) { return posts_to_parked_threads(n); }
+#endif
+
 // ---- the runs --------------------------------------------------------------------
 
 void run_all(const options& o) {
@@ -245,6 +291,7 @@ void run_all(const options& o) {
     if (o.wants("timers")) timed(SIDE, "timers", o.timers, print, [&] { return timers_in_flight(o.timers); });
     if (o.wants("echo"))
       timed(SIDE, "echo", o.echo_bytes(), print, [&] { return echo(o); });
+    if (o.wants("parked")) timed(SIDE, "parked", o.parked, print, [&] { return parked(o.parked); });
   }
 }
 

@@ -19,6 +19,7 @@ struct options {
   size_t conns = 64;          // echo client connections
   size_t rounds = 1000;       // echo round trips per connection
   size_t msg = 64;            // echo message bytes
+  size_t parked = 1'000'000;  // handlers posted from a thread while 4 threads are in run()
   int warmup = 1;             // untimed passes first
   int reps = 1;               // timed passes
   std::string only = "posts,timers,echo";
@@ -47,6 +48,7 @@ inline bool parse_word(options& o, const std::string& word) {
   else if (key == "conns") o.conns = n;
   else if (key == "rounds") o.rounds = n;
   else if (key == "msg") o.msg = n;
+  else if (key == "parked") o.parked = n;
   else if (key == "warmup") o.warmup = static_cast<int>(n);
   else if (key == "reps") o.reps = static_cast<int>(n);
   else return false;
@@ -78,7 +80,7 @@ inline bool parse(options& o, const std::string& text) {
   return true;
 }
 
-// CPU time of the process (every side runs its workload on one thread), in ms.
+// CPU time of the process (all its threads), in ms.
 inline double cpu_ms() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
