@@ -23,6 +23,7 @@
 # pragma once
 #endif // defined(_MSC_VER) && (_MSC_VER >= 1200)
 
+#include <optional>
 #include <boost/asio/detail/blocking_executor_op.hpp>
 #include <boost/asio/detail/bulk_executor_op.hpp>
 #include <boost/asio/detail/executor_op.hpp>
@@ -175,35 +176,22 @@ void thread_pool::basic_executor_type<Allocator,
   // Obtain a non-const instance of the function.
   detail::non_const_lvalue<Function> f2(f);
 
-  // tau: on the loop thread, where the pool's handlers run, waiting would
-  // deadlock. Enter the pool's call stack and invoke immediately, as below (the
-  // function itself, never a copy: it may be move-only).
-  if (!pool_->scheduler_.can_dispatch() && tau_on_loop_thread())
+  // Invoke immediately if we are already inside the thread pool. tau: also on
+  // the loop thread, where the pool's handlers run and waiting would deadlock,
+  // after entering the pool's call stack (the function itself, never a copy: it
+  // may be move-only).
+  bool inside = pool_->scheduler_.can_dispatch();
+  if (inside || tau_on_loop_thread())
   {
     detail::scheduler_thread_info this_thread;
     this_thread.private_outstanding_work = 0;
-    detail::call_stack<detail::thread_context,
-      detail::thread_info_base>::context ctx(&pool_->scheduler_, this_thread);
-    detail::tau_shim_stats::get().count_handlers(1, true);
-#if !defined(BOOST_ASIO_NO_EXCEPTIONS)
-    try
+    std::optional<detail::call_stack<detail::thread_context,
+      detail::thread_info_base>::context> ctx;
+    if (!inside)
     {
-#endif // !defined(BOOST_ASIO_NO_EXCEPTIONS)
-      detail::fenced_block b(detail::fenced_block::full);
-      boost_asio_handler_invoke_helpers::invoke(f2.value, f2.value);
-      return;
-#if !defined(BOOST_ASIO_NO_EXCEPTIONS)
+      ctx.emplace(&pool_->scheduler_, this_thread);
+      detail::tau_shim_stats::get().count_handlers(1, true);
     }
-    catch (...)
-    {
-      std::terminate();
-    }
-#endif // !defined(BOOST_ASIO_NO_EXCEPTIONS)
-  }
-
-  // Invoke immediately if we are already inside the thread pool.
-  if (pool_->scheduler_.can_dispatch())
-  {
 #if !defined(BOOST_ASIO_NO_EXCEPTIONS)
     try
     {
