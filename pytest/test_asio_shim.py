@@ -118,3 +118,14 @@ def test_signal_ends_a_run_inside_a_process_hook(tau, env, signum):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signum, err
     assert out == "run returned, stopped=1\ndestroyed\n"
+
+
+def test_signal_ends_a_use_future_wait_inside_a_process_hook(tau, env):
+    tau.build_plugin(ASIO / "asio_future_at_sigterm.cpp", env)
+    proc = subprocess.Popen([str(tau.binary), "--plugin", str(ASIO / "asio_future_at_sigterm.cpp")], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "waiting\n"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert out == "wait ended: tau.asio: the tau host is shutting down (SIGINT/SIGTERM): the wait can never end\n"

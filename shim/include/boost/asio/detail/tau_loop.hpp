@@ -142,7 +142,8 @@ enum class tau_errc
   run_inside_loop = 1,
   run_off_loop_thread,  // no longer returned: kept so that the values stay stable
   loop_stalled,
-  future_wait_inside_loop
+  future_wait_inside_loop,
+  host_shutdown
 };
 
 class tau_error_category : public boost::system::error_category
@@ -166,6 +167,9 @@ public:
           "very loop. co_await it (use_awaitable) instead";
     case tau_errc::loop_stalled:
       return "nothing left on the tau loop can finish the wait";
+    case tau_errc::host_shutdown:
+      return "the tau host is shutting down (SIGINT/SIGTERM): the wait can "
+          "never end";
     }
     return "tau.asio error";
   }

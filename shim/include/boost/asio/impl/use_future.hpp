@@ -346,6 +346,10 @@ private:
     if (rc == TAU_E_STALLED)
       boost::asio::detail::throw_exception(boost::system::system_error(
             make_tau_error(tau_errc::loop_stalled)));
+    // std::future::get() would wait for ever: nothing runs the loop any more.
+    if (rc == TAU_E_SHUTDOWN)
+      boost::asio::detail::throw_exception(boost::system::system_error(
+            make_tau_error(tau_errc::host_shutdown)));
   }
 };
 
