@@ -110,3 +110,36 @@ extern "C" void plugin_destroy() { std::printf("seed-style plugin destroyed\\n")
     r = tau.run_plugins(env, source)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "seed-style plugin ran\nseed-style plugin destroyed\n"
+
+
+def test_a_refused_plugin_stays_mapped_for_what_its_init_started(tau, env, tmp_path):
+    # plugin_init starts a timer, then refuses: the timer still fires (into code
+    # that must still be mapped), and tau reports the refusal with exit 3.
+    source = tmp_path / "refuses_after_starting.cpp"
+    source.write_text("""
+#include <tau/plugin.h>
+#include <cstdio>
+static tau_timer_t* timer;
+static void on_timer(void*) { std::printf("timer of the refused plugin fired\\n"); std::fflush(stdout); }
+extern "C" int plugin_init(PluginHooks*) { tau_timer_start(&timer, 20, 0, on_timer, nullptr); return 7; }
+""")
+    tau.build_plugin(source, env)
+    r = tau.run_plugins(env, source, tau.plugin("hello"))
+    assert r.returncode == EXIT_LOAD_FAILED, r.stderr
+    assert r.stdout == "timer of the refused plugin fired\nHello from plugin!\n"
+    assert one_line(r.stderr) == f"tau: plugin '{source}': plugin_init failed with code 7"
+
+
+def test_a_throwing_destroy_of_a_refused_plugin_is_reported(tau, env, tmp_path):
+    source = tmp_path / "destroy_throws.cpp"
+    source.write_text("""
+#include <tau/plugin.h>
+#include <stdexcept>
+extern "C" int plugin_init(PluginHooks*) { return 0; }  // sets no process hook
+extern "C" void plugin_destroy() { throw std::runtime_error("destroy failed"); }
+""")
+    tau.build_plugin(source, env)
+    r = tau.run_plugins(env, source)
+    assert r.returncode == EXIT_LOAD_FAILED, r.stderr
+    assert r.stderr.splitlines() == [f"tau: plugin '{source}': plugin_destroy threw: destroy failed",
+                                     f"tau: plugin '{source}': plugin_init did not set hooks->process"]

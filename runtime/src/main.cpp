@@ -136,6 +136,7 @@ int run_plugins(const std::vector<std::string>& arguments, const std::string& in
   if (failure_count(host_owner) > 0 && exit_code == exit_ok) exit_code = exit_plugin_failed;
   runtime_close();
   for (loaded_plugin& plugin : plugins) close_plugin_library(plugin);
+  close_refused_plugin_libraries();
   if (g_shutdown_signal != 0) return 128 + g_shutdown_signal;
   return exit_code;
 }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <vector>
 
 namespace tau::detail {
 namespace {
@@ -34,6 +35,10 @@ std::string check_elf(const std::string& path) {
   }
   return {};
 }
+
+// Libraries whose plugin_init ran but which were refused: what init started on the
+// loop may still call into them, so they are unmapped only after the runtime closed.
+std::vector<void*> g_refused_libraries;
 
 }  // namespace
 
@@ -87,8 +92,9 @@ std::optional<loaded_plugin> load_plugin(const plugin_library& library_file, con
     if (!returned) error = "plugin_init threw an exception";
     else if (rc != 0) error = "plugin_init failed with code " + std::to_string(rc);
     else error = "plugin_init did not set hooks->process";
-    if (returned && rc == 0 && plugin.destroy != nullptr) plugin.destroy();
-    dlclose(library);
+    if (returned && rc == 0 && plugin.destroy != nullptr)
+      guarded_call(plugin.owner, "plugin_destroy", [&] { plugin.destroy(); });
+    g_refused_libraries.push_back(library);
     return std::nullopt;
   }
   return plugin;
@@ -98,6 +104,11 @@ void destroy_plugin(loaded_plugin& plugin) {
   if (plugin.library != nullptr && plugin.destroy != nullptr)
     guarded_call(plugin.owner, "plugin_destroy", [&] { plugin.destroy(); });
   plugin.destroy = nullptr;
+}
+
+void close_refused_plugin_libraries() {
+  for (void* library : g_refused_libraries) dlclose(library);
+  g_refused_libraries.clear();
 }
 
 void close_plugin_library(loaded_plugin& plugin) {

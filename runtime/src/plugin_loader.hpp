@@ -38,5 +38,8 @@ std::optional<loaded_plugin> load_plugin(const plugin_library& library, const lo
 void destroy_plugin(loaded_plugin& plugin);
 // Unmaps the library; no callback into it may be pending any more.
 void close_plugin_library(loaded_plugin& plugin);
+// Unmaps the libraries of plugins whose plugin_init was called but that were
+// refused. After runtime_close.
+void close_refused_plugin_libraries();
 
 }  // namespace tau::detail
