@@ -29,21 +29,3 @@ def test_info_honours_TAU_CACHE_DIR(tau, tmp_path):
     import os
     r = tau.run("--info", env={**os.environ, "TAU_CACHE_DIR": str(tmp_path)})
     assert f"build cache:        {tmp_path}" in r.stdout
-
-
-def test_no_plugin_is_a_usage_error(tau):
-    r = tau.run()
-    assert r.returncode == 2
-    assert "no plugin given" in r.stderr
-
-
-def test_unknown_option_is_a_usage_error(tau):
-    r = tau.run("--bogus")
-    assert r.returncode == 2
-    assert "--bogus" in r.stderr
-
-
-def test_unreadable_input_file(tau, tmp_path):
-    r = tau.run("--plugin", tau.plugin("hello"), "--input-file", tmp_path / "missing")
-    assert r.returncode == 2
-    assert "cannot read input file" in r.stderr

@@ -2,12 +2,16 @@
 // shared loop until all their work is done, and reports what failed.
 #include <CLI/CLI.hpp>
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <csignal>
 #include <filesystem>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -57,11 +61,30 @@ void on_root_done(void* ctx, tau_task_id id, int status, const char* error) {
   tau_task_detach(id, 1);
 }
 
-bool read_input_file(const std::string& path, std::string& input) {
+// Empty when the whole file was read, else why not.
+std::string read_input_file(const std::string& path, std::string& input) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return "is a directory";
   std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
+  if (!in) return std::strerror(errno);
   input.assign(std::istreambuf_iterator<char>(in), {});
-  return true;
+  if (in.bad()) return "read error";
+  return {};
+}
+
+// Two --plugin arguments that name one file (dlopen would hand out one library and
+// run its plugin_init twice on the same globals). Empty when all differ.
+std::string find_plugin_named_twice(const std::vector<std::string>& plugins) {
+  std::map<std::pair<dev_t, ino_t>, std::string> seen;
+  for (const std::string& plugin : plugins) {
+    struct stat st {};
+    if (stat(plugin.c_str(), &st) != 0) continue;  // the loader says why it cannot be read
+    auto [it, inserted] = seen.emplace(std::pair{st.st_dev, st.st_ino}, plugin);
+    if (!inserted)
+      return "plugin '" + plugin + "' is the same file as plugin '" + it->second +
+             "': a plugin is loaded once (give it one --plugin)";
+  }
+  return {};
 }
 
 // Builds (or finds in the cache) every plugin that is given as source. Returns the
@@ -78,6 +101,16 @@ std::vector<plugin_library> build_plugins(const std::vector<std::string>& argume
     }
   }
   return libraries;
+}
+
+// Descriptor watches a plugin never stopped, even in plugin_destroy: a leaked
+// socket. Not a failure (the process ends anyway), but worth a line.
+void report_leaked_watches() {
+  std::map<owner_id, size_t> leaked;
+  for (owner_id owner : open_poll_owners()) ++leaked[owner];
+  for (auto [owner, count] : leaked)
+    std::fprintf(stderr, "tau: plugin '%s' left %zu descriptor watch%s open after plugin_destroy (a leaked socket?); tau closes the watch%s, not the descriptor%s\n",
+                 owner_name(owner).c_str(), count, count == 1 ? "" : "es", count == 1 ? "" : "es", count == 1 ? "" : "s");
 }
 
 int run_plugins(const std::vector<std::string>& arguments, const std::string& input, const load_options& options) {
@@ -131,6 +164,7 @@ int run_plugins(const std::vector<std::string>& arguments, const std::string& in
   // operations) and blocking jobs may still run plugin code: both finish, and every
   // task record lets go of its plugin state, before any library is unmapped.
   runtime_quiesce();
+  report_leaked_watches();
   for (const loaded_plugin& plugin : plugins)
     if (failure_count(plugin.owner) > 0 && exit_code == exit_ok) exit_code = exit_plugin_failed;
   if (failure_count(host_owner) > 0 && exit_code == exit_ok) exit_code = exit_plugin_failed;
@@ -219,9 +253,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tau: no plugin given; use --plugin PATH (see --help)\n");
     return exit_usage;
   }
-  if (!input_file.empty() && !read_input_file(input_file, input)) {
-    std::fprintf(stderr, "tau: cannot read input file '%s'\n", input_file.c_str());
+  if (std::string twice = find_plugin_named_twice(plugins); !twice.empty()) {
+    std::fprintf(stderr, "tau: %s\n", twice.c_str());
     return exit_usage;
+  }
+  if (!input_file.empty()) {
+    if (std::string problem = read_input_file(input_file, input); !problem.empty()) {
+      std::fprintf(stderr, "tau: cannot read input file '%s': %s\n", input_file.c_str(), problem.c_str());
+      return exit_usage;
+    }
   }
   return run_plugins(plugins, input, load);
 }

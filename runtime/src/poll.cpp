@@ -81,6 +81,20 @@ void flush_deferred_poll_stops() {
   for (tau_poll* p : stops) stop_now(p);
 }
 
+std::vector<owner_id> open_poll_owners() {
+  std::vector<owner_id> owners;
+  uv_walk(
+      loop(),
+      [](uv_handle_t* handle, void* arg) {
+        if (handle->type != UV_POLL || uv_is_closing(handle)) return;
+        auto* p = wrapper_of<tau_poll>(handle->data);
+        if (!p->stopped.load(std::memory_order_acquire))
+          static_cast<std::vector<owner_id>*>(arg)->push_back(p->target.owner);
+      },
+      &owners);
+  return owners;
+}
+
 }  // namespace tau::detail
 
 extern "C" {

@@ -117,6 +117,8 @@ bool guarded_call(owner_id owner, const char* what, F&& f) noexcept {
 // that makes libuv watch a descriptor calls it first: a watch stopped off the loop
 // may still hold that descriptor's number in libuv.
 void flush_deferred_poll_stops();
+// The owner of every descriptor watch still open, one entry per watch.
+std::vector<owner_id> open_poll_owners();
 
 // ---- thread.cpp --------------------------------------------------------------
 
