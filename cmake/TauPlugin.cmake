@@ -8,9 +8,10 @@ function(tau_plugin_target target)
   # the system Boost ones in every translation unit.
   target_include_directories(${target} SYSTEM BEFORE PRIVATE ${TAU_SHIM_INCLUDE_DIR} ${TAU_INCLUDE_DIR})
   target_compile_features(${target} PRIVATE cxx_std_20)
-  target_compile_options(${target} PRIVATE ${TAU_PLUGIN_COMPILE_OPTIONS})
+  # Every C and C++ translation unit stamps its own record into .tau_abi.
+  target_compile_options(${target} PRIVATE ${TAU_PLUGIN_COMPILE_OPTIONS}
+    "$<$<COMPILE_LANGUAGE:C,CXX>:SHELL:-include \"${TAU_INCLUDE_DIR}/tau/abi_stamp_record.h\">")
   target_link_options(${target} PRIVATE ${TAU_PLUGIN_LINK_OPTIONS})
-  target_sources(${target} PRIVATE ${TAU_ABI_STAMP_SOURCE})
   set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
 endfunction()
 
