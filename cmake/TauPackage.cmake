@@ -6,8 +6,7 @@ set(TAU_BUILD_CMAKE_DIR ${PROJECT_BINARY_DIR}/share/tau/cmake)
 
 set(TAU_SETTINGS_PATHS "\
 set(TAU_INCLUDE_DIR \"${PROJECT_SOURCE_DIR}/runtime/include\")
-set(TAU_SHIM_INCLUDE_DIR \"${PROJECT_SOURCE_DIR}/shim/include\")
-set(TAU_ABI_STAMP_SOURCE \"${PROJECT_SOURCE_DIR}/runtime/plugin/tau_abi_stamp.cpp\")")
+set(TAU_SHIM_INCLUDE_DIR \"${PROJECT_SOURCE_DIR}/shim/include\")")
 configure_file(cmake/TauPluginSettings.cmake.in ${TAU_BUILD_CMAKE_DIR}/TauPluginSettings.cmake @ONLY)
 foreach(file ${_tau_cmake_files})
   configure_file(cmake/${file} ${TAU_BUILD_CMAKE_DIR}/${file} COPYONLY)
@@ -16,8 +15,7 @@ endforeach()
 set(TAU_SETTINGS_PATHS "\
 get_filename_component(_tau_prefix \"\${CMAKE_CURRENT_LIST_DIR}/../../..\" ABSOLUTE)
 set(TAU_INCLUDE_DIR \"\${_tau_prefix}/include\")
-set(TAU_SHIM_INCLUDE_DIR \"\${_tau_prefix}/include/tau-shim\")
-set(TAU_ABI_STAMP_SOURCE \"\${_tau_prefix}/share/tau/tau_abi_stamp.cpp\")")
+set(TAU_SHIM_INCLUDE_DIR \"\${_tau_prefix}/include/tau-shim\")")
 configure_file(cmake/TauPluginSettings.cmake.in ${PROJECT_BINARY_DIR}/install/TauPluginSettings.cmake @ONLY)
 
 include(CMakePackageConfigHelpers)
@@ -29,7 +27,6 @@ include(${TAU_BUILD_CMAKE_DIR}/TauPlugin.cmake)
 # dist/: cmake --install build --prefix dist
 install(DIRECTORY runtime/include/tau DESTINATION include)
 install(DIRECTORY shim/include/ DESTINATION include/tau-shim)
-install(FILES runtime/plugin/tau_abi_stamp.cpp DESTINATION share/tau)
 list(TRANSFORM _tau_cmake_files PREPEND cmake/)
 install(FILES ${_tau_cmake_files} ${PROJECT_BINARY_DIR}/install/TauPluginSettings.cmake
   ${TAU_BUILD_CMAKE_DIR}/TauConfigVersion.cmake DESTINATION share/tau/cmake)

@@ -7,10 +7,16 @@ function(tau_plugin_target target)
   # -isystem, ahead of every other directory: the shim's Asio headers must win over
   # the system Boost ones in every translation unit.
   target_include_directories(${target} SYSTEM BEFORE PRIVATE ${TAU_SHIM_INCLUDE_DIR} ${TAU_INCLUDE_DIR})
-  target_compile_features(${target} PRIVATE cxx_std_20)
-  target_compile_options(${target} PRIVATE ${TAU_PLUGIN_COMPILE_OPTIONS})
+  # The plugin's own C++ standard (CMAKE_CXX_STANDARD, the CXX_STANDARD property or a
+  # -std option) wins; C++20, which tau.hpp needs, when it names none.
+  get_target_property(standard ${target} CXX_STANDARD)
+  if(NOT standard)
+    set_target_properties(${target} PROPERTIES CXX_STANDARD 20)
+  endif()
+  # Every C and C++ translation unit stamps its own record into .tau_abi.
+  target_compile_options(${target} PRIVATE ${TAU_PLUGIN_COMPILE_OPTIONS}
+    "$<$<COMPILE_LANGUAGE:C,CXX>:SHELL:-include \"${TAU_INCLUDE_DIR}/tau/abi_stamp_record.h\">")
   target_link_options(${target} PRIVATE ${TAU_PLUGIN_LINK_OPTIONS})
-  target_sources(${target} PRIVATE ${TAU_ABI_STAMP_SOURCE})
   set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
 endfunction()
 

@@ -133,6 +133,66 @@ def test_abi_mismatch_is_refused_naming_the_setting(tau, env):
     assert "abi_mismatch ran" not in r.stdout
 
 
+def stamp_records(library):
+    """The records of a library's .tau_abi section, one dict per translation unit."""
+    raw = subprocess.run(["objcopy", "-O", "binary", "--only-section=.tau_abi", str(library), "/dev/stdout"],
+                         capture_output=True, check=True).stdout
+    return [dict(line.split("=", 1) for line in record.decode().splitlines()) for record in raw.split(b"\0") if record]
+
+
+PLUGIN_OF_STANDARD = """\
+#include <tau/plugin.h>
+#include <cstdio>
+{include}
+static_assert(__cplusplus == {cplusplus}L, "not built as the expected C++ standard");
+
+static tau_task_id process(const uint8_t*, size_t) {{
+  std::printf("built as %ld\\n", static_cast<long>(__cplusplus));
+  return 0;
+}}
+
+extern "C" int plugin_init(PluginHooks* hooks) {{
+  hooks->process = process;
+  return 0;
+}}
+"""
+
+
+def cxx17_project(tmp_path, name, include=""):
+    project = tmp_path / name
+    project.mkdir()
+    (project / "CMakeLists.txt").write_text(f"cmake_minimum_required(VERSION 3.25)\nproject({name} LANGUAGES CXX)\n"
+                                            f"set(CMAKE_CXX_STANDARD 17)\nadd_library({name} MODULE plugin.cpp)\n")
+    (project / "plugin.cpp").write_text(PLUGIN_OF_STANDARD.format(include=include, cplusplus=201703))
+    return project
+
+
+def test_cxx17_project_is_built_as_cxx17_and_loads(tau, env, tmp_path):
+    project = cxx17_project(tmp_path, "cxx17")
+    r = tau.run("--plugin", project, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "built as 201703\n"
+    records = stamp_records(tau.build_plugin(project, env))
+    assert [(r["source"], r["cplusplus"]) for r in records] == [(str(project / "plugin.cpp"), "201703L")]
+
+
+def test_single_file_plugin_defaults_to_cxx20(tau, env, tmp_path):
+    source = tmp_path / "default_standard.cpp"
+    source.write_text(PLUGIN_OF_STANDARD.format(include="", cplusplus=202002))
+    r = tau.run("--plugin", source, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "built as 202002\n"
+
+
+def test_tau_hpp_in_a_cxx17_plugin_fails_the_build_saying_why(tau, env, tmp_path):
+    project = cxx17_project(tmp_path, "cxx17_tau_hpp", include="#include <tau/tau.hpp>")
+    r = tau.run("--plugin", project, env=env, timeout=300)
+    assert r.returncode == EXIT_BUILD_FAILED
+    assert "#error \"tau/tau.hpp needs C++20" in r.stderr
+    assert f"tau: plugin '{project}': build failed" in r.stderr
+    assert r.stdout == ""
+
+
 def test_shim_headers_win_in_every_translation_unit(tau, env):
     r = tau.run("--plugin", SOURCES / "shim_probe", env=env, timeout=300)
     assert r.returncode == 0, r.stderr
@@ -217,3 +277,5 @@ def test_find_package_tau_builds_a_stamped_plugin(dist, tmp_path, env):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "built by find_package(Tau)\n"
+    records = stamp_records(build / "libby_itself.so")
+    assert [record["source"] for record in records] == [str(SOURCES / "find_package_tau" / "plugin.cpp")]

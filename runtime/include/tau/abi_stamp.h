@@ -1,10 +1,11 @@
-/* abi_stamp.h: the settings a plugin must share with its host, read from the
+/* abi_stamp.h: the ABI-relevant settings of a translation unit, read from the
  * compiler's own predefined macros when this header is compiled.
  *
- * The host compiles it into itself; the plugin compiler compiles it into every
- * plugin (tau/abi_stamp_section.h puts the text in the ELF section ".tau_abi").
- * At load time the host compares the two texts line by line, so a mismatch names
- * the setting that differs. One "key=value" per line.
+ * The host compiles it into itself; every C and C++ unit of a plugin includes it
+ * through tau/abi_stamp_record.h, which puts the unit's record in the ELF section
+ * ".tau_abi". At load time the host compares each record with its own settings, so
+ * a mismatch names the source and the setting that differs. One "key=value" per
+ * line; which keys are compared, and why, is in abi_stamp.cpp and the README.
  */
 #ifndef TAU_ABI_STAMP_H
 #define TAU_ABI_STAMP_H
@@ -84,7 +85,13 @@
 /* Bumped whenever the shim's headers change in a way plugins must be rebuilt for. */
 #define TAU_SHIM_VERSION 2
 
+/* The layout of .tau_abi: 2 is one NUL-terminated record per translation unit,
+ * starting with "source=". Stamps without this key are format 1 (one record for
+ * the whole library). */
+#define TAU_STAMP_FORMAT 2
+
 #define TAU_ABI_STAMP_TEXT                                          \
+  "stamp_format=" TAU_STAMP_STR(TAU_STAMP_FORMAT) "\n"              \
   "tau_abi=" TAU_STAMP_STR(TAU_ABI_VERSION) "\n"                    \
   "compiler=" TAU_STAMP_COMPILER "\n"                               \
   "cplusplus=" TAU_STAMP_CPLUSPLUS "\n"                             \
