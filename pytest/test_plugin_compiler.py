@@ -1,5 +1,6 @@
 """The plugin compiler and build cache: plugins given as source are built with the
 host's settings, cached, rebuilt when (and only when) an input changed."""
+import json
 import os
 import shutil
 import stat
@@ -279,3 +280,21 @@ def test_find_package_tau_builds_a_stamped_plugin(dist, tmp_path, env):
     assert r.stdout == "built by find_package(Tau)\n"
     records = stamp_records(build / "libby_itself.so")
     assert [record["source"] for record in records] == [str(SOURCES / "find_package_tau" / "plugin.cpp")]
+
+
+def test_manifest_of_the_previous_format_is_stale_not_damaged(tau, env, tmp_path):
+    plugin = copy_source("hello", tmp_path)
+    artifact = tau.build_plugin(plugin, env=env)
+    manifest_path = os.path.join(os.path.dirname(artifact), "manifest.json")
+    manifest = json.load(open(manifest_path))
+    assert manifest["artifact_size"] == os.path.getsize(artifact)
+    del manifest["artifact_size"], manifest["artifact_hash"]  # as the previous format wrote it
+    with open(manifest_path, "w") as out:
+        json.dump(manifest, out)
+
+    r = tau.run("--plugin", plugin, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "Hello from plugin!\n"
+    assert "damaged" not in r.stderr
+    assert "compiling" in r.stderr  # rebuilt, quietly
+    assert "artifact_hash" in json.load(open(manifest_path))

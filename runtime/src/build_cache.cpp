@@ -4,15 +4,19 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
+
+#include "process.hpp"
 
 namespace tau::detail {
 namespace fs = std::filesystem;
@@ -25,25 +29,59 @@ std::string hex(XXH64_hash_t h) {
   return buf;
 }
 
-void create_private_dir(const fs::path& dir) {
-  fs::create_directories(dir);
-  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+// Creates dir 0700, or checks that the existing one is ours and writable (and takes
+// group and other permissions away from it).
+void open_private_dir(const fs::path& dir) {
+  std::string name = "the build cache directory " + dir.string();
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw cache_unusable(name + " cannot be created: " + ec.message());
+  }
+  struct stat st {};
+  if (stat(dir.c_str(), &st) != 0) throw cache_unusable(name + " cannot be read: " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode)) throw cache_unusable(name + " is not a directory");
+  if (st.st_uid != geteuid())
+    throw cache_unusable(name + " is owned by uid " + std::to_string(st.st_uid) + ", not by this user (uid " +
+                         std::to_string(geteuid()) + "); refusing to use it");
+  if ((st.st_mode & 077) != 0) chmod(dir.c_str(), st.st_mode & 0700);
+  if (access(dir.c_str(), W_OK | X_OK) != 0)
+    throw cache_unusable(name + " is not writable: " + std::strerror(errno));
 }
 
-std::optional<cache_manifest> read_manifest(const fs::path& path) {
+// What manifest.json says, and whether it can be trusted.
+enum class manifest_state { missing, damaged, previous_format, valid };
+
+manifest_state read_manifest(const fs::path& path, cache_manifest& m) {
   std::ifstream in(path);
-  if (!in) return std::nullopt;
+  if (!in) return fs::exists(path) ? manifest_state::damaged : manifest_state::missing;
   auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object()) return std::nullopt;
-  cache_manifest m;
-  m.source = json.value("source", "");
-  m.artifact = json.value("artifact", "");
-  if (json.contains("inputs") && json["inputs"].is_object())
-    for (auto& [file, hash] : json["inputs"].items())
-      if (hash.is_string()) m.inputs[file] = hash.get<std::string>();
-  if (m.artifact.empty() || m.artifact.find('/') != std::string::npos) return std::nullopt;
-  return m;
+  if (json.is_discarded() || !json.is_object()) return manifest_state::damaged;
+  auto string_at = [&](const char* key) -> const std::string* {
+    auto it = json.find(key);
+    return it != json.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
+  };
+  const std::string* artifact = string_at("artifact");
+  auto inputs = json.find("inputs");
+  if (artifact == nullptr || artifact->empty() || artifact->find('/') != std::string::npos ||
+      inputs == json.end() || !inputs->is_object() || inputs->empty())
+    return manifest_state::damaged;
+  for (auto& [file, hash] : inputs->items()) {
+    if (!hash.is_string()) return manifest_state::damaged;
+    m.inputs[file] = hash.get<std::string>();
+  }
+  m.artifact = *artifact;
+  if (const std::string* source = string_at("source")) m.source = *source;
+  auto size = json.find("artifact_size");
+  const std::string* hash = string_at("artifact_hash");
+  if (size == json.end() && hash == nullptr) return manifest_state::previous_format;
+  if (size == json.end() || !size->is_number_unsigned() || hash == nullptr) return manifest_state::damaged;
+  m.artifact_size = size->get<std::uintmax_t>();
+  m.artifact_hash = *hash;
+  return manifest_state::valid;
 }
+
+cache_lookup damaged(std::string why) { return {std::nullopt, std::move(why)}; }
 
 }  // namespace
 
@@ -69,9 +107,9 @@ std::string hash_text(const std::string& text) { return hex(XXH3_64bits(text.dat
 
 cache_entry::cache_entry(const fs::path& source, const std::string& host_fingerprint) {
   fs::path root = build_cache_root();
-  create_private_dir(root);
+  open_private_dir(root);
   dir_ = root / hash_text(source.string() + '\0' + host_fingerprint);
-  create_private_dir(dir_);
+  open_private_dir(dir_);
 }
 
 cache_entry::~cache_entry() {
@@ -83,18 +121,30 @@ bool cache_entry::lock() {
   if (lock_fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open " + (dir_ / "lock").string());
   if (flock(lock_fd_, LOCK_EX | LOCK_NB) == 0) return true;
   while (flock(lock_fd_, LOCK_EX) != 0)
-    if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "cannot lock " + dir_.string());
+    if (errno != EINTR || interrupt_signal() != 0)
+      throw std::system_error(errno, std::generic_category(), "cannot lock " + dir_.string());
   return false;
 }
 
-std::optional<fs::path> cache_entry::up_to_date() const {
-  auto manifest = read_manifest(dir_ / "manifest.json");
-  if (!manifest || manifest->inputs.empty()) return std::nullopt;
-  fs::path artifact = dir_ / manifest->artifact;
-  if (!fs::exists(artifact)) return std::nullopt;
-  for (const auto& [file, hash] : manifest->inputs)
-    if (hash_file(file) != hash) return std::nullopt;
-  return artifact;
+cache_lookup cache_entry::look_up() const {
+  cache_manifest manifest;
+  switch (read_manifest(dir_ / "manifest.json", manifest)) {
+    case manifest_state::missing:
+    case manifest_state::previous_format:
+      return {};
+    case manifest_state::damaged:
+      return damaged("its manifest cannot be read or parsed");
+    case manifest_state::valid:
+      break;
+  }
+  fs::path artifact = dir_ / manifest.artifact;
+  std::error_code ec;
+  if (!fs::exists(artifact, ec)) return damaged("the library " + manifest.artifact + " is missing");
+  if (fs::file_size(artifact, ec) != manifest.artifact_size || ec || hash_file(artifact) != manifest.artifact_hash)
+    return damaged("the library's size or hash differs from its manifest");
+  for (const auto& [file, hash] : manifest.inputs)
+    if (hash_file(file) != hash) return {};
+  return {artifact, {}};
 }
 
 fs::path cache_entry::install(const fs::path& built, cache_manifest manifest) {
@@ -102,8 +152,16 @@ fs::path cache_entry::install(const fs::path& built, cache_manifest manifest) {
   fs::path target = dir_ / manifest.artifact;
   fs::path temp = dir_ / (manifest.artifact + ".tmp." + std::to_string(getpid()));
   fs::copy_file(built, temp, fs::copy_options::overwrite_existing);
+  manifest.artifact_size = fs::file_size(temp);
+  auto hash = hash_file(temp);
+  if (!hash) throw std::system_error(errno, std::generic_category(), "cannot read " + temp.string());
+  manifest.artifact_hash = *hash;
   fs::rename(temp, target);
-  nlohmann::json json{{"source", manifest.source}, {"artifact", manifest.artifact}, {"inputs", manifest.inputs}};
+  nlohmann::json json{{"source", manifest.source},
+                      {"artifact", manifest.artifact},
+                      {"artifact_size", manifest.artifact_size},
+                      {"artifact_hash", manifest.artifact_hash},
+                      {"inputs", manifest.inputs}};
   write_file_atomically(dir_ / "manifest.json", json.dump(2) + "\n");
   return target;
 }

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "build_info.hpp"
 #include "plugin_compiler.hpp"
 #include "plugin_loader.hpp"
+#include "process.hpp"
 #include "runtime.hpp"
 
 namespace {
@@ -30,6 +32,7 @@ using namespace tau::detail;
 constexpr int exit_ok = 0;
 constexpr int exit_plugin_failed = 1;  // a task failed or plugin code threw
 constexpr int exit_usage = 2;
+constexpr int exit_cache_unusable = 2;  // an environment error, like a usage error: nothing runs
 constexpr int exit_load_failed = 3;  // a plugin could not be loaded or initialized
 constexpr int exit_build_failed = 4;  // a plugin source did not build
 
@@ -88,17 +91,35 @@ std::string find_plugin_named_twice(const std::vector<std::string>& plugins) {
 }
 
 // Builds (or finds in the cache) every plugin that is given as source. Returns the
-// libraries to load, in order; a plugin that failed to build is left out.
-std::vector<plugin_library> build_plugins(const std::vector<std::string>& arguments, int& exit_code) {
+// libraries to load, in order; a plugin that failed to build is left out. SIGINT or
+// SIGTERM stops the builds (exit_code 128+N), and so does an unusable build cache
+// (exit_cache_unusable): then it returns nullopt, and nothing may run.
+std::optional<std::vector<plugin_library>> build_plugins(const std::vector<std::string>& arguments,
+                                                         int& exit_code) {
+  interrupt_scope interrupts;
   std::vector<plugin_library> libraries;
   for (const std::string& argument : arguments) {
-    std::string error;
-    if (auto library = compile_plugin(classify_plugin(argument), error)) {
-      libraries.push_back({argument, library->string()});
-    } else {
-      std::fprintf(stderr, "tau: plugin '%s': %s\n", argument.c_str(), error.c_str());
-      if (exit_code == exit_ok) exit_code = exit_build_failed;
+    plugin_source source = classify_plugin(argument);
+    build_error error;
+    if (auto library = compile_plugin(source, error)) {
+      libraries.push_back({argument, library->string(), source.kind != plugin_kind::prebuilt});
+      continue;
     }
+    std::fprintf(stderr, "tau: plugin '%s': %s\n", argument.c_str(), error.message.c_str());
+    if (error.kind == build_failure::interrupted) {
+      exit_code = 128 + interrupt_signal();
+      return std::nullopt;
+    }
+    if (error.kind == build_failure::cache_unusable) {
+      exit_code = exit_cache_unusable;
+      return std::nullopt;
+    }
+    if (exit_code == exit_ok) exit_code = exit_build_failed;
+  }
+  if (int signum = interrupt_signal(); signum != 0) {  // after the last build finished
+    std::fprintf(stderr, "tau: %s received while plugins were built; none is run\n", strsignal(signum));
+    exit_code = 128 + signum;
+    return std::nullopt;
   }
   return libraries;
 }
@@ -115,15 +136,16 @@ void report_leaked_watches() {
 
 int run_plugins(const std::vector<std::string>& arguments, const std::string& input, const load_options& options) {
   int exit_code = exit_ok;
-  std::vector<plugin_library> libraries = build_plugins(arguments, exit_code);
+  std::optional<std::vector<plugin_library>> libraries = build_plugins(arguments, exit_code);
+  if (!libraries) return exit_code;
   runtime_init();
   watch_host_signal(SIGINT, on_shutdown_signal);
   watch_host_signal(SIGTERM, on_shutdown_signal);
 
   // Stable addresses: join callbacks point at the entries.
   std::vector<loaded_plugin> plugins;
-  plugins.reserve(libraries.size());
-  for (const plugin_library& library : libraries) {
+  plugins.reserve(libraries->size());
+  for (const plugin_library& library : *libraries) {
     std::string error;
     if (auto plugin = load_plugin(library, options, error)) {
       plugins.push_back(std::move(*plugin));
@@ -194,7 +216,13 @@ int clean_cache(const std::vector<std::string>& sources) {
       std::fprintf(stderr, "tau: plugin '%s': not a plugin source; nothing to clean\n", source.c_str());
       continue;
     }
-    fs::path dir = cache_entry(plugin.path, host_fingerprint()).dir();
+    fs::path dir;
+    try {
+      dir = cache_entry(plugin.path, host_fingerprint()).dir();
+    } catch (const cache_unusable& e) {
+      std::fprintf(stderr, "tau: plugin '%s': %s\n", source.c_str(), e.what());
+      return exit_cache_unusable;
+    }
     fs::remove_all(dir, ec);
     std::fprintf(stderr, "tau: removed %s\n", dir.c_str());
   }
@@ -221,8 +249,8 @@ int main(int argc, char** argv) {
       "A plugin is a CMake project directory, a single .cpp file (both compiled with this\n"
       "host's compiler and flags, cached in the build cache), or a built shared library.\n\n"
       "Exit status: 0 all plugins finished; 1 a task failed or plugin code threw;\n"
-      "2 usage error; 3 a plugin could not be loaded or initialized; 4 a plugin did not\n"
-      "build; 128+N on signal N.");
+      "2 usage error, or the build cache is unusable; 3 a plugin could not be loaded or\n"
+      "initialized; 4 a plugin did not build; 128+N on signal N.");
   std::vector<std::string> build_sources;
   auto* build = app.add_subcommand("build", "Compile plugin sources into the build cache without running them");
   build->add_option("source", build_sources, "CMake project directory or .cpp file")->required();
@@ -244,8 +272,20 @@ int main(int argc, char** argv) {
   }
   if (*build) {
     int exit_code = exit_ok;
-    for (const plugin_library& library : build_plugins(build_sources, exit_code))
-      std::printf("%s\n", library.path.c_str());
+    auto libraries = build_plugins(build_sources, exit_code);
+    if (!libraries) return exit_code;
+    // What --plugin would refuse before loading is refused here too; what only
+    // loading shows (plugin_init's answer, missing tau_* symbols) is not checked, as
+    // loading runs the plugin's static constructors.
+    for (const plugin_library& library : *libraries) {
+      std::string error;
+      if (check_plugin_library(library, load, error)) {
+        std::printf("%s\n", library.path.c_str());
+      } else {
+        std::fprintf(stderr, "tau: plugin '%s': %s\n", library.name.c_str(), error.c_str());
+        if (exit_code == exit_ok) exit_code = exit_load_failed;
+      }
+    }
     return exit_code;
   }
   if (*clean) return clean_cache(clean_sources);

@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -118,6 +119,12 @@ std::map<std::string, std::string> collect_inputs(const fs::path& project, const
   return inputs;
 }
 
+std::string signal_name(int signum) {
+  if (signum == SIGINT) return "SIGINT";
+  if (signum == SIGTERM) return "SIGTERM";
+  return "signal " + std::to_string(signum);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -144,21 +151,41 @@ std::string host_fingerprint() {
          "\ncxx_flags=" TAU_CXX_FLAGS "\ntau=" + tau_version() + "\n";
 }
 
-std::optional<fs::path> compile_plugin(const plugin_source& source, std::string& error) {
-  if (source.kind == plugin_kind::prebuilt) return source.path;
-  if (source.kind == plugin_kind::cmake_project && !fs::exists(source.path / "CMakeLists.txt")) {
-    error = "is a directory without a CMakeLists.txt (a plugin source is a CMake project, a .cpp file or a built .so)";
+std::optional<fs::path> compile_plugin(const plugin_source& source, build_error& error) {
+  auto fail = [&](build_failure kind, std::string message) -> std::optional<fs::path> {
+    error = {kind, std::move(message)};
     return std::nullopt;
-  }
+  };
+  auto interrupted = [&] {
+    int signum = interrupt_signal();
+    if (signum != 0)
+      error = {build_failure::interrupted,
+               "build interrupted by " + signal_name(signum) + "; the last good build, if any, is kept"};
+    return signum != 0;
+  };
+  if (source.kind == plugin_kind::prebuilt) return source.path;
+  if (source.kind == plugin_kind::cmake_project && !fs::exists(source.path / "CMakeLists.txt"))
+    return fail(build_failure::failed,
+                "is a directory without a CMakeLists.txt (a plugin source is a CMake project, a .cpp file or a "
+                "built .so)");
   try {
     cache_entry entry(source.path, host_fingerprint());
     if (!entry.lock())
       std::fprintf(stderr, "tau: plugin '%s': waited for another tau that was building it\n", source.name.c_str());
-    if (auto ready = entry.up_to_date()) return ready;
+    cache_lookup cached = entry.look_up();
+    if (interrupted()) return std::nullopt;
+    if (cached.artifact) return cached.artifact;
 
     auto start = std::chrono::steady_clock::now();
     fs::path project = source.kind == plugin_kind::single_file ? wrap_single_file(source, entry.dir()) : source.path;
     fs::path build_dir = entry.dir() / "build";
+    if (!cached.damage.empty()) {
+      std::fprintf(stderr, "tau: plugin '%s': the cached build is damaged (%s); rebuilding\n", source.name.c_str(),
+                   cached.damage.c_str());
+      // The build tree's copy may be damaged too: link it again.
+      std::string no_artifact;
+      if (auto previous = find_artifact(build_dir, no_artifact)) fs::remove(*previous);
+    }
     std::string cmake = cmake_command();
     if (!fs::exists(build_dir / "build.ninja")) {
       std::fprintf(stderr, "tau: building plugin '%s': configuring\n", source.name.c_str());
@@ -171,31 +198,50 @@ std::optional<fs::path> compile_plugin(const plugin_source& source, std::string&
           "-DCMAKE_PROJECT_INCLUDE=" + (tau_cmake_dir() / "TauInject.cmake").string()};
       // CMake's progress chatter is shown only when the configure fails.
       std::string chatter;
-      if (capture_process(configure, chatter) != 0) {
+      int status = capture_process(configure, chatter);
+      if (interrupted()) {
+        // What an interrupted configure wrote is not trusted: the next run configures afresh.
+        fs::remove(build_dir / "build.ninja");
+        fs::remove(build_dir / "CMakeCache.txt");
+        return std::nullopt;
+      }
+      if (status != 0) {
         std::fputs(chatter.c_str(), stderr);
         fs::remove(build_dir / "build.ninja");  // configure again next time
-        error = "CMake configure failed (its output is above)";
-        return std::nullopt;
+        return fail(build_failure::failed, "CMake configure failed (its output is above)");
       }
     }
     std::fprintf(stderr, "tau: building plugin '%s': compiling\n", source.name.c_str());
-    if (run_process({cmake, "--build", build_dir.string()}) != 0) {
-      error = "build failed (the compiler's output is above); the last good build, if any, is kept";
-      return std::nullopt;
-    }
-    auto built = find_artifact(build_dir, error);
-    if (!built) return std::nullopt;
+    int status = run_process({cmake, "--build", build_dir.string()});
+    if (interrupted()) return std::nullopt;
+    if (status != 0)
+      return fail(build_failure::failed,
+                  "build failed (the compiler's output is above); the last good build, if any, is kept");
+    std::string problem;
+    auto built = find_artifact(build_dir, problem);
+    if (!built) return fail(build_failure::failed, problem);
     cache_manifest manifest;
     manifest.source = source.path.string();
-    manifest.inputs = collect_inputs(project, build_dir, error);
-    if (!error.empty()) return std::nullopt;
-    if (source.kind == plugin_kind::single_file) manifest.inputs.emplace(source.path.string(), *hash_file(source.path));
+    manifest.inputs = collect_inputs(project, build_dir, problem);
+    if (interrupted()) return std::nullopt;
+    if (!problem.empty()) return fail(build_failure::failed, problem);
+    if (source.kind == plugin_kind::single_file) {
+      auto hash = hash_file(source.path);
+      if (!hash)
+        return fail(build_failure::failed, "the source file " + source.path.string() +
+                                               " vanished or became unreadable during the build; the build is "
+                                               "not cached, the last good build, if any, is kept");
+      manifest.inputs.emplace(source.path.string(), *hash);
+    }
     fs::path installed = entry.install(*built, std::move(manifest));
     std::fprintf(stderr, "tau: built plugin '%s' in %.1fs\n", source.name.c_str(), seconds_since(start));
     return installed;
+  } catch (const cache_unusable& e) {
+    return fail(build_failure::cache_unusable,
+                std::string(e.what()) + " (set TAU_CACHE_DIR to a directory of your own)");
   } catch (const std::exception& e) {
-    error = std::string("build cache: ") + e.what();
-    return std::nullopt;
+    if (interrupted()) return std::nullopt;
+    return fail(build_failure::failed, std::string("build cache: ") + e.what());
   }
 }
 

@@ -22,9 +22,22 @@ plugin_source classify_plugin(const std::string& argument);
 // What a plugin build depends on besides its sources: a change rebuilds it.
 std::string host_fingerprint();
 
+// Why a plugin did not build.
+enum class build_failure {
+  failed,          // the source is not a plugin project, or configure or compile failed
+  interrupted,     // SIGINT or SIGTERM arrived (interrupt_signal() says which)
+  cache_unusable,  // the build cache cannot be created or written, or is not ours
+};
+
+struct build_error {
+  build_failure kind = build_failure::failed;
+  std::string message;  // one line, without the plugin's name
+};
+
 // The library to load for source: the cached build when it is current, else a
 // fresh build (progress and compiler output go to stderr). On failure returns
-// nullopt with error set to a one-line reason; the last good build is kept.
-std::optional<std::filesystem::path> compile_plugin(const plugin_source& source, std::string& error);
+// nullopt with error set; the last good build is kept. A SIGINT or SIGTERM stops
+// the build only inside an interrupt_scope (process.hpp).
+std::optional<std::filesystem::path> compile_plugin(const plugin_source& source, build_error& error);
 
 }  // namespace tau::detail

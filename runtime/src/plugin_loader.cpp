@@ -36,33 +36,81 @@ std::string check_elf(const std::string& path) {
   return {};
 }
 
+template <class T>
+bool read_at(std::ifstream& in, uint64_t offset, T* out, size_t count = 1) {
+  in.seekg(static_cast<std::streamoff>(offset));
+  in.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(sizeof(T) * count));
+  return static_cast<size_t>(in.gcount()) == sizeof(T) * count;
+}
+
+// Whether the dynamic symbol table of a 64-bit ELF file defines plugin_init (what
+// dlsym would find); nullopt when it has no readable one, and dlsym decides.
+std::optional<bool> exports_plugin_init(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  Elf64_Ehdr header{};
+  if (!read_at(in, 0, &header) || header.e_shentsize != sizeof(Elf64_Shdr) || header.e_shnum == 0) return {};
+  std::vector<Elf64_Shdr> sections(header.e_shnum);
+  if (!read_at(in, header.e_shoff, sections.data(), sections.size())) return {};
+  for (const Elf64_Shdr& table : sections) {
+    if (table.sh_type != SHT_DYNSYM || table.sh_entsize != sizeof(Elf64_Sym) || table.sh_link >= sections.size())
+      continue;
+    std::vector<Elf64_Sym> symbols(table.sh_size / sizeof(Elf64_Sym));
+    std::string names(sections[table.sh_link].sh_size, '\0');
+    if (!read_at(in, table.sh_offset, symbols.data(), symbols.size()) ||
+        !read_at(in, sections[table.sh_link].sh_offset, names.data(), names.size()))
+      return {};
+    for (const Elf64_Sym& symbol : symbols)
+      if (symbol.st_name < names.size() && std::strcmp(names.c_str() + symbol.st_name, "plugin_init") == 0 &&
+          symbol.st_shndx != SHN_UNDEF && ELF64_ST_BIND(symbol.st_info) != STB_LOCAL)
+        return true;
+    return false;
+  }
+  return {};
+}
+
 // Libraries whose plugin_init ran but which were refused: what init started on the
 // loop may still call into them, so they are unmapped only after the runtime closed.
 std::vector<void*> g_refused_libraries;
 
 }  // namespace
 
-std::optional<loaded_plugin> load_plugin(const plugin_library& library_file, const load_options& options,
-                                         std::string& error) {
-  const std::string& path = library_file.path;
+bool check_plugin_library(const plugin_library& library, const load_options& options, std::string& error) {
+  const std::string& path = library.path;
   if (std::string problem = check_elf(path); !problem.empty()) {
     error = problem;
-    return std::nullopt;
+    return false;
   }
   std::optional<std::string> stamp = read_abi_stamp(path, error);
-  if (!error.empty()) return std::nullopt;
+  if (!error.empty()) return false;
   if (!stamp && !options.allow_unstamped) {
-    error = "has no tau ABI stamp (it was not built by tau's plugin compiler); build it with "
-            "`tau build SOURCE`, or pass --allow-unstamped to load it anyway";
-    return std::nullopt;
+    error = library.built_from_source
+                ? "has no tau ABI stamp, although tau's plugin compiler built it (does its CMake project drop "
+                  "the .tau_abi section?); pass --allow-unstamped to load it anyway"
+                : "has no tau ABI stamp (it was not built by tau's plugin compiler); build it with "
+                  "`tau build SOURCE`, or pass --allow-unstamped to load it anyway";
+    return false;
   }
   if (stamp) {
     if (std::string diff = abi_stamp_difference(*stamp, host_abi_stamp()); !diff.empty()) {
       error = "built with ABI settings this host does not share (" + diff +
-              "); rebuild it from source with this host (`tau build SOURCE`, or `tau clean` to drop stale builds)";
-      return std::nullopt;
+              (library.built_from_source
+                   ? "); its own CMake project changes them (a compile definition or flag): remove that setting"
+                   : "); rebuild it from source with this host (`tau build SOURCE`, or `tau clean` to drop stale "
+                     "builds)");
+      return false;
     }
   }
+  if (exports_plugin_init(path) == false) {
+    error = "does not export plugin_init (define extern \"C\" int plugin_init(PluginHooks*), declared in <tau/plugin.h>)";
+    return false;
+  }
+  return true;
+}
+
+std::optional<loaded_plugin> load_plugin(const plugin_library& library_file, const load_options& options,
+                                         std::string& error) {
+  const std::string& path = library_file.path;
+  if (!check_plugin_library(library_file, options, error)) return std::nullopt;
   // RTLD_NOW: a plugin that needs a tau_* symbol this host lacks fails here, not later.
   void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (library == nullptr) {

@@ -27,10 +27,18 @@ struct load_options {
 struct plugin_library {
   std::string name;
   std::string path;
+  bool built_from_source = false;  // by the plugin compiler: advice cannot be "rebuild it"
 };
 
-// Checks the plugin's ABI stamp against the host's, then loads and initializes
-// it. On failure returns nullopt and sets error to a one-line reason.
+// What can be checked without loading the library, so without running any of its
+// code: that it is an ELF shared library, that its ABI stamp matches the host's
+// (or it has none and options allow that), and that its dynamic symbol table
+// defines plugin_init. `tau build` checks this, and load_plugin before dlopen. On
+// failure returns false and sets error to a one-line reason.
+bool check_plugin_library(const plugin_library& library, const load_options& options, std::string& error);
+
+// Checks the library (check_plugin_library), then loads and initializes it. On
+// failure returns nullopt and sets error to a one-line reason.
 std::optional<loaded_plugin> load_plugin(const plugin_library& library, const load_options& options,
                                          std::string& error);
 
