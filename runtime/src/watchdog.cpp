@@ -1,6 +1,8 @@
 // watchdog.cpp: notices when the loop thread has sat in one plugin callback for a
 // period, and says which. The loop thread only publishes what it runs (a few
 // atomic stores per callback); a thread of the watchdog's own samples that.
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -64,6 +66,7 @@ void report_stuck(const sample& s, std::chrono::milliseconds stuck_for) {
 }
 
 void watch(watchdog* w) {
+  pthread_setname_np(pthread_self(), "tau:watchdog");
   using clock = std::chrono::steady_clock;
   // Samples four times a period: a callback is reported between one period and a
   // quarter more after it began, then once every period.
