@@ -26,6 +26,10 @@ struct loop_state {
   uv_idle_t drain{};
   // Wakes the loop for posts from other threads; referenced only while held.
   uv_async_t wake{};
+  // Run just before and just after the loop waits for events, to tell the watchdog
+  // that the loop thread waits rather than runs plugin code.
+  uv_prepare_t before_wait{};
+  uv_check_t after_wait{};
   std::vector<posted> local;
   std::vector<posted> running;  // the batch on_drain is running; kept for its capacity
   std::mutex remote_mutex;
@@ -44,6 +48,7 @@ thread_local bool t_loop_thread = false;
 owner_id g_current_owner = host_owner;
 // The plugin a plugin thread (tau_thread_spawn) belongs to.
 thread_local owner_id t_thread_owner = host_owner;
+thread_local running_code t_code;
 
 // Posts run in batches; a batch's callbacks may post more, which run in the next
 // batch of the same turn until this many have run, so chained posts need no loop
@@ -76,6 +81,9 @@ void on_wake(uv_async_t*) {
   for (const posted& p : moved) enqueue_local(p);
 }
 
+void on_before_wait(uv_prepare_t*) { watchdog_note({}); }
+void on_after_wait(uv_check_t*) { watchdog_note(t_code); }
+
 void close_any(uv_handle_t* h, void*) {
   if (!uv_is_closing(h)) uv_close(h, h->data != nullptr ? delete_wrapper : nullptr);
 }
@@ -90,6 +98,14 @@ void runtime_init() {
   uv_async_init(&state.loop, &state.wake, on_wake);
   state.wake.data = nullptr;
   uv_unref(reinterpret_cast<uv_handle_t*>(&state.wake));
+  uv_prepare_init(&state.loop, &state.before_wait);
+  state.before_wait.data = nullptr;
+  uv_prepare_start(&state.before_wait, on_before_wait);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&state.before_wait));
+  uv_check_init(&state.loop, &state.after_wait);
+  state.after_wait.data = nullptr;
+  uv_check_start(&state.after_wait, on_after_wait);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&state.after_wait));
   state.holds = 0;
   state.run_depth = 0;
   state.initialized = true;
@@ -173,7 +189,9 @@ void set_thread_owner(owner_id owner) { t_thread_owner = owner; }
 owner_id register_owner(std::string name) {
   state.owner_names.push_back(std::move(name));
   state.owner_failures.push_back(0);
-  return static_cast<owner_id>(state.owner_names.size() - 1);
+  auto owner = static_cast<owner_id>(state.owner_names.size() - 1);
+  record_owner_name(owner, state.owner_names.back());
+  return owner;
 }
 
 const std::string& owner_name(owner_id owner) {
@@ -194,6 +212,19 @@ void report_failure(owner_id owner, std::string_view message) {
 
 owner_scope::owner_scope(owner_id owner) : saved_(g_current_owner) { g_current_owner = owner; }
 owner_scope::~owner_scope() { g_current_owner = saved_; }
+
+running_code current_code() { return t_code; }
+void set_thread_code(running_code code) { t_code = code; }
+
+callback_scope::callback_scope(owner_id owner, const char* what) : owner_(owner), saved_(t_code) {
+  t_code = {owner, what};
+  watchdog_note(t_code);
+}
+
+callback_scope::~callback_scope() {
+  t_code = saved_;
+  watchdog_note(saved_);
+}
 
 }  // namespace tau::detail
 

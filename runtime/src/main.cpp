@@ -49,10 +49,11 @@ void stop_loop(void*) { uv_stop(loop()); }
 // before stop_loop, so every aborted task is released before the loop stops.
 void finish_shutdown(void*) { tau_post(stop_loop, nullptr); }
 
+// The signal's line was written where it arrived (signal.cpp), which also ends the
+// process on a second one.
 void on_shutdown_signal(int signum) {
   if (g_shutdown_signal != 0) _exit(128 + signum);  // a second signal: give up at once
   g_shutdown_signal = signum;
-  std::fprintf(stderr, "tau: %s received: cancelling tasks and shutting down\n", strsignal(signum));
   begin_shutdown();
   abort_all_tasks();
   tau_post(finish_shutdown, nullptr);
@@ -134,11 +135,13 @@ void report_leaked_watches() {
                  owner_name(owner).c_str(), count, count == 1 ? "" : "es", count == 1 ? "" : "es", count == 1 ? "" : "s");
 }
 
-int run_plugins(const std::vector<std::string>& arguments, const std::string& input, const load_options& options) {
+int run_plugins(const std::vector<std::string>& arguments, const std::string& input, const load_options& options,
+                double watchdog_seconds) {
   int exit_code = exit_ok;
   std::optional<std::vector<plugin_library>> libraries = build_plugins(arguments, exit_code);
   if (!libraries) return exit_code;
   runtime_init();
+  watchdog_start(static_cast<uint64_t>(watchdog_seconds * 1000));
   watch_host_signal(SIGINT, on_shutdown_signal);
   watch_host_signal(SIGTERM, on_shutdown_signal);
 
@@ -191,6 +194,7 @@ int run_plugins(const std::vector<std::string>& arguments, const std::string& in
     if (failure_count(plugin.owner) > 0 && exit_code == exit_ok) exit_code = exit_plugin_failed;
   if (failure_count(host_owner) > 0 && exit_code == exit_ok) exit_code = exit_plugin_failed;
   runtime_close();
+  watchdog_stop();
   for (loaded_plugin& plugin : plugins) close_plugin_library(plugin);
   close_refused_plugin_libraries();
   if (g_shutdown_signal != 0) return 128 + g_shutdown_signal;
@@ -232,6 +236,7 @@ int clean_cache(const std::vector<std::string>& sources) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  install_crash_reports();
   CLI::App app{"tau: a plugin host whose plugins share one single-threaded async runtime."};
   app.set_version_flag("--version", std::string("tau ") + tau_version());
   std::vector<std::string> plugins;
@@ -244,13 +249,22 @@ int main(int argc, char** argv) {
   app.add_option("--input-file", input_file, "Read the input bytes from a file")->excludes(input_opt);
   app.add_flag("--allow-unstamped", load.allow_unstamped,
                "Load plugins that carry no tau ABI stamp (built outside tau's plugin compiler)");
+  double watchdog_seconds = 10;
+  app.add_option("--watchdog", watchdog_seconds,
+                 "Report a plugin callback that keeps the loop for SECONDS without returning, and again every "
+                 "SECONDS while it does; a shutdown signal then exits at once (0: off)")
+      ->option_text("SECONDS (default 10)")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--info", info, "Describe this build: versions, compiler and flags, ABI, cache");
   app.footer(
       "A plugin is a CMake project directory, a single .cpp file (both compiled with this\n"
       "host's compiler and flags, cached in the build cache), or a built shared library.\n\n"
       "Exit status: 0 all plugins finished; 1 a task failed or plugin code threw;\n"
       "2 usage error, or the build cache is unusable; 3 a plugin could not be loaded or\n"
-      "initialized; 4 a plugin did not build; 128+N on signal N.");
+      "initialized; 4 a plugin did not build; 128+N on signal N. A second SIGINT/SIGTERM\n"
+      "exits at once (128+N), without unloading plugins. A crash or exit() in plugin code\n"
+      "is reported naming the plugin; the status stays the crash's (139 SIGSEGV, 134\n"
+      "SIGABRT, ...) or exit()'s.");
   std::vector<std::string> build_sources;
   auto* build = app.add_subcommand("build", "Compile plugin sources into the build cache without running them");
   build->add_option("source", build_sources, "CMake project directory or .cpp file")->required();
@@ -303,5 +317,5 @@ int main(int argc, char** argv) {
       return exit_usage;
     }
   }
-  return run_plugins(plugins, input, load);
+  return run_plugins(plugins, input, load, watchdog_seconds);
 }

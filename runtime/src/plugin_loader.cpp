@@ -70,7 +70,11 @@ std::optional<bool> exports_plugin_init(const std::string& path) {
 
 // Libraries whose plugin_init ran but which were refused: what init started on the
 // loop may still call into them, so they are unmapped only after the runtime closed.
-std::vector<void*> g_refused_libraries;
+struct refused_library {
+  void* library;
+  owner_id owner;
+};
+std::vector<refused_library> g_refused_libraries;
 
 }  // namespace
 
@@ -131,6 +135,7 @@ std::optional<loaded_plugin> load_plugin(const plugin_library& library_file, con
   plugin.library = library;
   plugin.destroy = reinterpret_cast<tau_plugin_destroy_fn>(dlsym(library, "plugin_destroy"));
   plugin.owner = register_owner(library_file.name);
+  record_plugin_library(plugin.owner, library);
   plugin.hooks.struct_size = sizeof(PluginHooks);
   plugin.hooks.abi_version = TAU_ABI_VERSION;
 
@@ -142,7 +147,7 @@ std::optional<loaded_plugin> load_plugin(const plugin_library& library_file, con
     else error = "plugin_init did not set hooks->process";
     if (returned && rc == 0 && plugin.destroy != nullptr)
       guarded_call(plugin.owner, "plugin_destroy", [&] { plugin.destroy(); });
-    g_refused_libraries.push_back(library);
+    g_refused_libraries.push_back({library, plugin.owner});
     return std::nullopt;
   }
   return plugin;
@@ -155,12 +160,16 @@ void destroy_plugin(loaded_plugin& plugin) {
 }
 
 void close_refused_plugin_libraries() {
-  for (void* library : g_refused_libraries) dlclose(library);
+  for (const refused_library& refused : g_refused_libraries) {
+    forget_plugin_library(refused.owner);
+    dlclose(refused.library);
+  }
   g_refused_libraries.clear();
 }
 
 void close_plugin_library(loaded_plugin& plugin) {
   if (plugin.library == nullptr) return;
+  forget_plugin_library(plugin.owner);
   dlclose(plugin.library);
   plugin.library = nullptr;
 }

@@ -73,6 +73,32 @@ class owner_scope {
   owner_id saved_;
 };
 
+// The plugin code a thread runs now: whose, and what (the hook or callback kind:
+// "process", "timer callback", "plugin thread", ...; nullptr outside plugin code).
+// The crash report, the exit() report and the watchdog name it.
+struct running_code {
+  owner_id owner = host_owner;
+  const char* what = nullptr;
+};
+// What the calling thread runs now. Async-signal-safe.
+running_code current_code();
+// Sets what the calling thread (a plugin thread, a blocking pool thread) runs.
+void set_thread_code(running_code code);
+
+// Sets the current owner and running code for the scope of a callback on the loop
+// thread, and tells the watchdog.
+class callback_scope {
+ public:
+  callback_scope(owner_id owner, const char* what);
+  ~callback_scope();
+  callback_scope(const callback_scope&) = delete;
+  callback_scope& operator=(const callback_scope&) = delete;
+
+ private:
+  owner_scope owner_;
+  running_code saved_;
+};
+
 // A plugin callback with the owner it runs as.
 struct callback_target {
   void* ctx = nullptr;
@@ -99,7 +125,7 @@ void close_wrapped(W* w, H* handle) {
 // Runs plugin code f() as owner; an exception escaping it is reported, never rethrown.
 template <class F>
 bool guarded_call(owner_id owner, const char* what, F&& f) noexcept {
-  owner_scope scope(owner);
+  callback_scope scope(owner, what);
   try {
     f();
     return true;
@@ -146,6 +172,75 @@ void abort_all_tasks();
 void signals_reset();
 // The host's own reaction to a signal no plugin watches (shutdown on SIGINT/SIGTERM).
 using host_signal_handler = void (*)(int signum);
+// Also puts a handler in front of libuv's for signum: a second such signal, or the
+// first while the watchdog finds the loop stuck in plugin code, ends the process at
+// once (_exit(128 + signum)) with one line saying why.
 void watch_host_signal(int signum, host_signal_handler handler);
+
+// ---- crash.cpp ---------------------------------------------------------------
+
+// Reports a crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) with one line on stderr
+// naming the plugin (the one whose library holds the faulting instruction, else the
+// one whose code the thread runs) and what it ran, then lets the signal take its
+// course (the handler that was there before, or the default action: exit status and
+// core dump stay standard). Reports exit() called from plugin code the same way.
+// Gives the calling thread an alternate signal stack. Once, at startup.
+void install_crash_reports();
+
+// An alternate signal stack for the calling thread while this lives, so that a crash
+// report can be written after a stack overflow. Leaves one that is already set
+// (AddressSanitizer's) alone.
+class alternate_signal_stack {
+ public:
+  alternate_signal_stack();
+  ~alternate_signal_stack();
+  alternate_signal_stack(const alternate_signal_stack&) = delete;
+  alternate_signal_stack& operator=(const alternate_signal_stack&) = delete;
+
+ private:
+  void* stack_ = nullptr;
+};
+
+// The names reports give owners, in a fixed table that signal handlers and other
+// threads can read. register_owner records each.
+void record_owner_name(owner_id owner, const std::string& name);
+// Records the address ranges of a plugin's library (a dlopen handle), so that a
+// crash in its code is put down to it; forgets them before the library is unmapped.
+void record_plugin_library(owner_id owner, void* library);
+void forget_plugin_library(owner_id owner);
+// The owner whose library holds address, or host_owner. Async-signal-safe.
+owner_id owner_at_address(uintptr_t address);
+
+// One line for stderr, put together without allocating (signal handlers use it).
+class report_line {
+ public:
+  report_line& operator<<(const char* text);
+  // "plugin 'NAME'" (the name register_owner got).
+  report_line& plugin(owner_id owner);
+  // Where code runs: "its process hook" ("the process hook" when not own), "a timer callback".
+  report_line& code(const char* what, bool own = true);
+  // "SIGSEGV (Segmentation fault)".
+  report_line& signal(int signum);
+  // Writes the line and a newline to stderr with write(2).
+  void write();
+
+ private:
+  char text_[512];
+  size_t size_ = 0;
+};
+
+// ---- watchdog.cpp --------------------------------------------------------------
+
+// Tells the watchdog what the loop thread runs now: plugin code (what set) or not;
+// the loop waiting for events is {host_owner, nullptr}. Loop thread, at every
+// callback's entry and exit.
+void watchdog_note(running_code code);
+// Starts a thread that reports plugin code keeping the loop thread for period_ms
+// or longer without returning to the loop, and again every period while it does.
+void watchdog_start(uint64_t period_ms);
+void watchdog_stop();
+// Whether the watchdog has reported the loop stuck in plugin code that is still
+// running; if so, sets code to it. Async-signal-safe.
+bool loop_stuck(running_code& code);
 
 }  // namespace tau::detail

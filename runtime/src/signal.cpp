@@ -1,5 +1,9 @@
 // signal.cpp: real signal delivery through uv_signal. The host's own watches
 // (shutdown on SIGINT/SIGTERM) step aside while a plugin watches the same signal.
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <vector>
 
@@ -17,7 +21,12 @@ using namespace tau::detail;
 namespace {
 
 constexpr int max_signal = 65;
-int g_plugin_watches[max_signal] = {};
+// Read by the signal handler in front of libuv's.
+std::atomic<int> g_plugin_watches[max_signal] = {};
+// Host shutdown signals that reached the process, counted where they arrive.
+std::atomic<int> g_host_signals{0};
+// libuv's handlers for the host's signals, which ours passes signals on to.
+struct sigaction g_libuv_actions[max_signal];
 
 struct host_watch : handle_wrapper {
   explicit host_watch(host_signal_handler h) : handler(h) {}
@@ -36,6 +45,49 @@ void on_host_signal(uv_signal_t* handle, int signum) {
   if (g_plugin_watches[signum] == 0) w->handler(signum);
 }
 
+// Runs where the signal arrives, before the loop sees it: the loop cannot act on a
+// signal while plugin code keeps it, and a second signal means the user wants out now.
+void on_signal_arrived(int signum, siginfo_t* info, void* context) {
+  int saved_errno = errno;
+  running_code stuck;
+  if (loop_stuck(stuck)) {
+    report_line line;
+    line << "tau: ";
+    line.signal(signum) << " while ";
+    line.plugin(stuck.owner) << " blocks the loop in ";
+    line.code(stuck.what) << ": exiting now";
+    line.write();
+    _exit(128 + signum);
+  }
+  if (g_plugin_watches[signum] == 0) {  // a plugin that watches the signal decides what it means
+    report_line line;
+    line << "tau: ";
+    if (g_host_signals.fetch_add(1) > 0) {
+      line << "second ";
+      line.signal(signum) << ": exiting now without unloading plugins";
+      line.write();
+      _exit(128 + signum);
+    }
+    line.signal(signum) << " received: cancelling tasks and shutting down (a second one exits at once)";
+    line.write();
+  }
+  const struct sigaction& libuv = g_libuv_actions[signum];
+  if ((libuv.sa_flags & SA_SIGINFO) != 0) libuv.sa_sigaction(signum, info, context);
+  else if (libuv.sa_handler != SIG_DFL && libuv.sa_handler != SIG_IGN) libuv.sa_handler(signum);
+  errno = saved_errno;
+}
+
+// Puts on_signal_arrived in front of the handler libuv installed for signum.
+void put_handler_in_front(int signum) {
+  struct sigaction current{};
+  if (sigaction(signum, nullptr, &current) != 0 || current.sa_sigaction == on_signal_arrived) return;
+  g_libuv_actions[signum] = current;
+  struct sigaction ours = current;
+  ours.sa_sigaction = on_signal_arrived;
+  ours.sa_flags = (current.sa_flags & ~SA_RESETHAND) | SA_SIGINFO | SA_ONSTACK;
+  sigaction(signum, &ours, nullptr);
+}
+
 }  // namespace
 
 namespace tau::detail {
@@ -47,12 +99,14 @@ void watch_host_signal(int signum, host_signal_handler handler) {
   uv_signal_start(&w->handle, on_host_signal, signum);
   uv_unref(reinterpret_cast<uv_handle_t*>(&w->handle));
   g_host_watches.push_back(w);
+  put_handler_in_front(signum);
 }
 
 void signals_reset() {
   for (host_watch* w : g_host_watches) close_wrapped(w, &w->handle);
   g_host_watches.clear();
-  for (int& n : g_plugin_watches) n = 0;
+  for (std::atomic<int>& n : g_plugin_watches) n = 0;
+  g_host_signals = 0;
 }
 
 }  // namespace tau::detail

@@ -39,7 +39,9 @@ void finish(plugin_thread* t) {
 void on_thread_ended(void* ctx) { finish(static_cast<plugin_thread*>(ctx)); }
 
 void thread_main(plugin_thread* t) {
+  alternate_signal_stack crash_report_stack;
   set_thread_owner(t->target.owner);
+  set_thread_code({t->target.owner, "plugin thread"});
   pthread_setname_np(pthread_self(), t->name.c_str());
   try {
     t->fn(t->target.ctx);

@@ -14,12 +14,15 @@ struct work_request {
 };
 
 void run_work(uv_work_t* req) {
+  thread_local alternate_signal_stack crash_report_stack;
   auto* w = static_cast<work_request*>(req->data);
+  set_thread_code({w->target.owner, "blocking job"});
   try {
     w->work(w->target.ctx);
   } catch (...) {
     w->threw = true;  // reported on the loop thread, where reporting is safe
   }
+  set_thread_code({});
 }
 
 void after_work(uv_work_t* req, int status) {
