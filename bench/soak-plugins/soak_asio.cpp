@@ -202,9 +202,10 @@ asio::awaitable<void> connect_clients(tcp::endpoint server) {
     error_code ec;
     co_await socket.async_connect(server, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-      // Reported by the host against this plugin (a handler that throws); the run
-      // winds down and tau exits 1.
-      std::string failure = "connection " + std::to_string(id + 1) + " of " +
+      // The first failure is reported by the host against this plugin (a handler
+      // that throws); the run winds down and tau exits 1.
+      if (g_stop_reason != nullptr) break;  // the connects in flight when the first failed
+      std::string failure = std::string(plugin_name) + ": connection " + std::to_string(id + 1) + " of " +
                             std::to_string(g_settings.connections) +
                             ": connect to 127.0.0.1:" + std::to_string(server.port()) + ": " + ec.message();
       asio::post(run.io, [failure] { throw std::runtime_error(failure); });

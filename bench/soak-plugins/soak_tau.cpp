@@ -120,7 +120,9 @@ tau::task<> connect_clients(tau::socket_address server, int& next, tau::join_set
     try {
       stream = co_await tau::tcp_stream::connect(server);
     } catch (const std::system_error& e) {
-      throw std::runtime_error("connection " + std::to_string(id + 1) + " of " +
+      if (g_stop_reason != nullptr) co_return;  // the connects in flight when the first failed
+      request_stop("error");
+      throw std::runtime_error(std::string(plugin_name) + ": connection " + std::to_string(id + 1) + " of " +
                                std::to_string(g_settings.connections) + ": " + e.what());
     }
     stream.set_nodelay(true);
