@@ -50,6 +50,11 @@ struct soak_run {
   int connectors = 0;  // connector coroutines running
   int clients = 0;     // client coroutines running
   bool finished = false;
+  // Clients send their first message once every connection is up (echo traffic would
+  // slow the connects down, and the run's figures start there): cancelling the
+  // timer opens the gate.
+  asio::steady_timer gate{io, asio::steady_timer::time_point::max()};
+  bool gate_open = false;
 };
 
 soak::settings g_settings;
@@ -133,6 +138,10 @@ asio::awaitable<void> accept_connections() {
 asio::awaitable<void> client(tcp::socket socket, uint32_t id) {
   std::vector<char> buffer;
   buffer.reserve(g_settings.max_size);
+  if (!g_run->gate_open) {
+    error_code ignored;
+    co_await g_run->gate.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
   bool dropped = false;
   for (uint64_t sequence = 0; g_stop_reason == nullptr; ++sequence) {
     buffer.resize(soak::message_size(g_settings, id, sequence));
@@ -217,7 +226,11 @@ asio::awaitable<void> connect_clients(tcp::endpoint server) {
     ++run.clients;
     asio::co_spawn(run.io, client(std::move(socket), id), asio::detached);
   }
-  if (--run.connectors == 0 && g_stop_reason == nullptr) start_echoing();
+  if (--run.connectors == 0) {
+    run.gate_open = true;
+    run.gate.cancel();
+    if (g_stop_reason == nullptr) start_echoing();
+  }
   finish_if_done();
 }
 
