@@ -77,6 +77,16 @@ void on_signal_arrived(int signum, siginfo_t* info, void* context) {
   errno = saved_errno;
 }
 
+// GCC 12's ThreadSanitizer creates a thread's signal context at the thread's first
+// blocking call, and a signal that arrives during that creation is lost (newer
+// TSan releases fix it with a CAS). A sleep of zero creates the loop thread's
+// context now, before the user can send anything.
+void create_tsan_signal_context() {
+#if defined(__SANITIZE_THREAD__)
+  usleep(0);
+#endif
+}
+
 // Puts on_signal_arrived in front of the handler libuv installed for signum.
 void put_handler_in_front(int signum) {
   struct sigaction current{};
@@ -93,6 +103,7 @@ void put_handler_in_front(int signum) {
 namespace tau::detail {
 
 void watch_host_signal(int signum, host_signal_handler handler) {
+  create_tsan_signal_context();
   auto* w = new host_watch(handler);
   uv_signal_init(loop(), &w->handle);
   w->handle.data = static_cast<handle_wrapper*>(w);
