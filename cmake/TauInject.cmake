@@ -1,7 +1,9 @@
 # TauInject.cmake: the plugin compiler passes this as CMAKE_PROJECT_INCLUDE when it
 # builds a plugin's own CMake project, which does not mention tau. Once the whole
-# project is read, every shared or module library in it becomes a tau plugin, and
-# tau-plugin-artifacts.txt lists them so the compiler knows what was built.
+# project is read, every shared or module library in it becomes a tau plugin, its
+# static and object libraries get the plugin's compile settings (a library built
+# from source into the plugin: the shim first there too, the ABI stamp), and
+# tau-plugin-artifacts.txt lists the plugins so the compiler knows what was built.
 include_guard(GLOBAL)
 include("${CMAKE_CURRENT_LIST_DIR}/TauPlugin.cmake")
 
@@ -23,6 +25,8 @@ function(_tau_make_plugins)
     if(type STREQUAL "MODULE_LIBRARY" OR type STREQUAL "SHARED_LIBRARY")
       tau_plugin_target(${target})
       string(APPEND listing "${type}\t${target}\t$<TARGET_FILE:${target}>\n")
+    elseif(type STREQUAL "STATIC_LIBRARY" OR type STREQUAL "OBJECT_LIBRARY")
+      tau_plugin_compile_settings(${target})
     endif()
   endforeach()
   file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/tau-plugin-artifacts.txt" CONTENT "${listing}")

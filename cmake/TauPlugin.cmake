@@ -3,7 +3,10 @@
 include_guard(GLOBAL)
 include("${CMAKE_CURRENT_LIST_DIR}/TauPluginSettings.cmake")
 
-function(tau_plugin_target target)
+# The compile side of a plugin, for every target whose code ends up in one: the
+# plugin itself, and the static and object libraries of its project (a third-party
+# library built from source into the plugin).
+function(tau_plugin_compile_settings target)
   # -isystem, ahead of every other directory: the shim's Asio headers must win over
   # the system Boost ones in every translation unit.
   target_include_directories(${target} SYSTEM BEFORE PRIVATE ${TAU_SHIM_INCLUDE_DIR} ${TAU_INCLUDE_DIR})
@@ -16,8 +19,12 @@ function(tau_plugin_target target)
   # Every C and C++ translation unit stamps its own record into .tau_abi.
   target_compile_options(${target} PRIVATE ${TAU_PLUGIN_COMPILE_OPTIONS}
     "$<$<COMPILE_LANGUAGE:C,CXX>:SHELL:-include \"${TAU_INCLUDE_DIR}/tau/abi_stamp_record.h\">")
-  target_link_options(${target} PRIVATE ${TAU_PLUGIN_LINK_OPTIONS})
   set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+endfunction()
+
+function(tau_plugin_target target)
+  tau_plugin_compile_settings(${target})
+  target_link_options(${target} PRIVATE ${TAU_PLUGIN_LINK_OPTIONS})
 endfunction()
 
 # tau_add_plugin(NAME SOURCES...): a MODULE library built as a tau plugin.

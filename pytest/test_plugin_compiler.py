@@ -2,6 +2,7 @@
 host's settings, cached, rebuilt when (and only when) an input changed."""
 import json
 import os
+import pathlib
 import shutil
 import stat
 import subprocess
@@ -10,6 +11,7 @@ import threading
 import pytest
 
 from conftest import REPO
+from test_abi_stamp import records_of
 
 SOURCES = REPO / "pytest" / "sources"
 EXIT_BUILD_FAILED = 4
@@ -195,9 +197,16 @@ def test_tau_hpp_in_a_cxx17_plugin_fails_the_build_saying_why(tau, env, tmp_path
 
 
 def test_shim_headers_win_in_every_translation_unit(tau, env):
+    """Also in a static and an object library of the project, built into the plugin
+    (static although the project asks for shared libraries) and stamped."""
     r = tau.run("--plugin", SOURCES / "shim_probe", env=env, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert r.stdout == "shim first: asio 102600\n"
+    assert r.stdout == "shim first: asio 102600, and in the static library and the object library\n"
+    library = tau.build_plugin(SOURCES / "shim_probe", env)
+    sources = sorted(pathlib.Path(record["source"]).name for record in records_of(library))
+    assert sources == ["bundled.cpp", "bundled_objects.cpp", "first.cpp", "second.cpp"]
+    built = {p.name for p in pathlib.Path(library).parent.rglob("libbundled*")}
+    assert built == {"libbundled.a"}, built
 
 
 def test_directory_without_cmakelists(tau, env, tmp_path):

@@ -195,6 +195,8 @@ std::optional<fs::path> compile_plugin(const plugin_source& source, build_error&
           "-DCMAKE_BUILD_TYPE=" TAU_BUILD_TYPE, "-DCMAKE_CXX_FLAGS=" TAU_CMAKE_CXX_FLAGS,
           "-DCMAKE_CXX_FLAGS_" TAU_BUILD_TYPE_UPPER "=" TAU_CMAKE_CXX_FLAGS_CONFIG,
           "-DCMAKE_CXX_STANDARD=" TAU_CXX_STANDARD, "-DCMAKE_CXX_STANDARD_REQUIRED=ON",
+          // A library the project builds from source goes into the plugin, not next to it.
+          "-DBUILD_SHARED_LIBS=OFF",
           "-DCMAKE_PROJECT_INCLUDE=" + (tau_cmake_dir() / "TauInject.cmake").string()};
       // CMake's progress chatter is shown only when the configure fails.
       std::string chatter;

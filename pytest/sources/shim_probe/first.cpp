@@ -9,8 +9,12 @@
 
 #include <cstdio>
 
+const char* bundled_kind();
+const char* bundled_objects_kind();
+
 static tau_task_id process(const uint8_t*, size_t) {
-  std::printf("shim first: asio %d\n", BOOST_ASIO_VERSION);
+  std::printf("shim first: asio %d, and in the %s and the %s\n", BOOST_ASIO_VERSION, bundled_kind(),
+              bundled_objects_kind());
   return 0;
 }
 
