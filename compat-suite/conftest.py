@@ -67,7 +67,7 @@ def suite(request, tmp_path_factory) -> Suite:
     plugins = len(set(d for c in selected for d in c.plugin_dirs))
     say(f"\ncompat: tier {TIER}: building {plugins} plugins for {len(selected)} cases, "
         f"{config.build_jobs()} at a time (cache {config.cache_dir()})")
-    s.prepare(selected, progress=progress)
+    s.prepare(selected, progress=progress, say=lambda line: say(f"compat: {line}"))
     say(f"compat: {plugins} plugins ready in {s.build_seconds:.1f}s")
     _suite = s
     return s

@@ -38,7 +38,7 @@ def first_compiler_error(log: str) -> str:
 
 
 def build_env() -> dict:
-    return {**os.environ, "TAU_CACHE_DIR": str(config.cache_dir())}
+    return {**os.environ, "TAU_CACHE_DIR": str(config.cache_dir()), "TAU_COMPAT_SOURCES": str(config.sources_dir())}
 
 
 def build_one(plugin_dir: pathlib.Path) -> Build:

@@ -28,6 +28,14 @@ def cache_dir() -> pathlib.Path:
     return build_dir() / "compat-cache"
 
 
+def sources_dir() -> pathlib.Path:
+    """Where Debian source packages of third-party libraries are fetched and unpacked
+    (harness/debian_source.py): $TAU_COMPAT_SOURCES, else in the build directory."""
+    if os.environ.get("TAU_COMPAT_SOURCES"):
+        return pathlib.Path(os.environ["TAU_COMPAT_SOURCES"]).resolve()
+    return build_dir() / "compat-sources"
+
+
 def tier() -> str:
     value = os.environ.get("TAU_COMPAT_TIER", "ci")
     if value not in TIERS:

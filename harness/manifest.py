@@ -12,7 +12,8 @@ from . import config
 # Why a case is known to fail: a gap in the shim (to close), a program that
 # cannot follow the shared-loop rule by design, or a bug in the upstream program.
 XFAIL_CAUSES = ("shim", "design", "upstream")
-LIBRARIES = ("Asio examples", "Beast HTTP", "Beast WebSocket", "HTTPS", "API probes")
+LIBRARIES = ("Asio examples", "Beast HTTP", "Beast WebSocket", "HTTPS", "API probes", "RESTinio", "cpprestsdk",
+             "libtorrent")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -51,6 +52,22 @@ class Process:
     clean_stop: bool = False  # must end by itself or on the first SIGTERM
 
 
+@dataclasses.dataclass(frozen=True)
+class ThirdParty:
+    """A library from outside Boost that a case builds into its plugin, pinned: either
+    an installed Debian package (its version is checked) or a Debian source package
+    (fetched with apt-get source, see debian_source.py)."""
+    version: str  # the upstream release, e.g. "0.6.16"
+    package: str = ""  # an installed -dev package ...
+    package_version: str = ""
+    source: str = ""  # ... or a source package
+    source_version: str = ""
+
+    @property
+    def debian(self) -> str:
+        return f"{self.package} {self.package_version}" if self.package else f"{self.source} {self.source_version} (source)"
+
+
 @dataclasses.dataclass
 class Case:
     name: str
@@ -68,6 +85,7 @@ class Case:
     xfail_apis: list[str] = dataclasses.field(default_factory=list)
     xfail_cause: str = "shim"  # shim: a gap to close; design: cannot hold; upstream: a bug upstream
     notes: str = ""
+    third_party: ThirdParty | None = None
 
     @property
     def plugin_dirs(self) -> list[pathlib.Path]:
@@ -151,13 +169,28 @@ def load(case_dir: pathlib.Path) -> Case:
     for api in xfail.get("apis", []):
         if api not in apis:
             raise ManifestError(f"{where}: [xfail] blames {api!r}, which is not in apis")
+    third_party = None
+    if "third_party" in data:
+        tp = data["third_party"]
+        tw = f"{where}: [third_party]"
+        unknown = set(tp) - {f.name for f in dataclasses.fields(ThirdParty)}
+        if unknown:
+            raise ManifestError(f"{tw}: unknown keys {sorted(unknown)}")
+        third_party = ThirdParty(version=_require(tp, "version", tw), package=tp.get("package", ""),
+                                 package_version=tp.get("package_version", ""), source=tp.get("source", ""),
+                                 source_version=tp.get("source_version", ""))
+        if bool(third_party.package) == bool(third_party.source):
+            raise ManifestError(f"{tw}: name either an installed package or a source package")
+        if bool(third_party.package) != bool(third_party.package_version) or \
+                bool(third_party.source) != bool(third_party.source_version):
+            raise ManifestError(f"{tw}: a package needs its pinned version")
     return Case(
         name=case_dir.name, dir=case_dir, title=_require(data, "title", where), library=library,
         apis=apis, upstream=data.get("upstream", []), needs=data.get("needs", []), tier=tier,
         timeout=float(data.get("timeout", 20)), processes=processes,
         fixed_ports={k: int(v) for k, v in data.get("ports", {}).items()},
         xfail_reason=xfail.get("reason"), xfail_apis=xfail.get("apis", []), xfail_cause=cause,
-        notes=data.get("notes", ""))
+        notes=data.get("notes", ""), third_party=third_party)
 
 
 def load_all(cases_dir: pathlib.Path = config.CASES) -> list[Case]:

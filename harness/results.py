@@ -204,6 +204,8 @@ def document(results: list[CaseResult], apis: list[Api], libraries: list[str], t
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "tier": tier, "seconds": round(seconds, 1) if seconds is not None else None,
         "versions": versions(), "libraries": libraries, "totals": totals(results, rows),
+        "third_party": {r.case.library: {"version": r.case.third_party.version, "debian": r.case.third_party.debian}
+                        for r in results if r.case.third_party},
         "apis": rows, "cases": [r.to_json() for r in results],
     }
 

@@ -8,7 +8,7 @@ import pathlib
 import subprocess
 import time
 
-from . import build, certs, config, results, run
+from . import build, certs, config, debian_source, results, run
 from .manifest import Case
 from .results import BUILD_FAIL, FAIL, NOT_RUN, PASS, TIMEOUT, CaseResult
 
@@ -37,9 +37,32 @@ class Suite:
             c.name: CaseResult(c, NOT_RUN, not_run_reason=f"not in the {tier} tier" if not config.in_tier(c.tier, tier)
                                else "not selected") for c in cases}
         self.builds: dict[pathlib.Path, build.Build] = {}
+        self.third_party_errors: dict[str, str] = {}
         self.prepared = False
 
-    def prepare(self, selected: list[Case], progress=None) -> None:
+    def prepare_third_party(self, selected: list[Case], say=None) -> None:
+        """Checks the pinned package of each third-party library, or fetches its
+        source package, before anything is built; a case whose library is missing
+        fails its build with the reason."""
+        for case in selected:
+            tp = case.third_party
+            if tp is None:
+                continue
+            try:
+                if tp.package:
+                    r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", tp.package], capture_output=True,
+                                       text=True)
+                    if r.returncode != 0:
+                        raise debian_source.FetchError(f"{tp.package} is not installed (scripts/install-packages)")
+                    if r.stdout != tp.package_version:
+                        raise debian_source.FetchError(f"{tp.package} is {r.stdout}; the case is pinned to "
+                                                       f"{tp.package_version}")
+                else:
+                    debian_source.fetch(tp.source, tp.source_version, config.sources_dir(), say=say)
+            except (debian_source.FetchError, OSError) as e:
+                self.third_party_errors[case.name] = f"{case.library} {tp.version}: {e}"
+
+    def prepare(self, selected: list[Case], progress=None, say=None) -> None:
         """Everything the selected cases need, built before the first one runs."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.certs = certs.make(self.workdir / "certs")
@@ -51,7 +74,8 @@ class Suite:
         link = self.workdir / "runs" / "libthreadwatch.so"
         if not link.exists():
             link.symlink_to(watch)
-        dirs = [d for c in selected for d in c.plugin_dirs]
+        self.prepare_third_party(selected, say)
+        dirs = [d for c in selected if c.name not in self.third_party_errors for d in c.plugin_dirs]
         start = time.monotonic()
         self.builds.update(build.build_all(dirs, progress=progress))
         self.build_seconds = time.monotonic() - start
@@ -72,6 +96,10 @@ class Suite:
         r = CaseResult(case, FAIL)
         self.results[case.name] = r
         start = time.monotonic()
+        if case.name in self.third_party_errors:
+            r.status = BUILD_FAIL
+            r.first_error = self.third_party_errors[case.name]
+            return r
         for d in case.plugin_dirs:
             b = self.builds.get(d) or build.build_one(d)
             self.builds[d] = b

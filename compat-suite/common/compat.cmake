@@ -37,6 +37,20 @@ function(compat_upstream_plugin name)
   _compat_link(${name} ${ARG_LIBS})
 endfunction()
 
+#   compat_debian_source(VAR PACKAGE VERSION): sets VAR to the unpacked tree of a
+#   pinned Debian source package (harness/debian_source.py: apt-get source with a
+#   private apt configuration, cached in $TAU_COMPAT_SOURCES, else build/compat-sources).
+#   A third-party library's sources are read from there, never copied.
+function(compat_debian_source var package version)
+  execute_process(
+    COMMAND python3 "${TAU_COMPAT_COMMON}/../../harness/debian_source.py" ${package} ${version}
+    OUTPUT_VARIABLE tree ERROR_VARIABLE problem RESULT_VARIABLE status OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "${problem}")
+  endif()
+  set(${var} "${tree}" PARENT_SCOPE)
+endfunction()
+
 #   compat_plugin(NAME SOURCES... [LIBS ...]): a plugin written here.
 function(compat_plugin name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
