@@ -37,6 +37,18 @@ function(compat_upstream_plugin name)
   _compat_link(${name} ${ARG_LIBS})
 endfunction()
 
+#   compat_program_plugin(NAME MAIN file [SOURCES more...] [LIBS ...]): like
+#   compat_upstream_plugin, for a program written here (MAIN relative to the case's
+#   folder): its main() runs on a thread of its own through the same adapter.
+function(compat_program_plugin name)
+  cmake_parse_arguments(ARG "" "MAIN" "SOURCES;LIBS" ${ARGN})
+  get_filename_component(main "${ARG_MAIN}" ABSOLUTE)
+  add_library(${name} MODULE "${TAU_COMPAT_COMMON}/adapter/upstream_main.cpp" ${ARG_SOURCES})
+  target_compile_definitions(${name} PRIVATE TAU_COMPAT_NAME="${name}" TAU_COMPAT_UPSTREAM="${main}")
+  target_include_directories(${name} PRIVATE "${TAU_COMPAT_COMMON}/include")
+  _compat_link(${name} ${ARG_LIBS})
+endfunction()
+
 #   compat_debian_source(VAR PACKAGE VERSION): sets VAR to the unpacked tree of a
 #   pinned Debian source package (harness/debian_source.py: apt-get source with a
 #   private apt configuration, cached in $TAU_COMPAT_SOURCES, else build/compat-sources).
