@@ -60,5 +60,6 @@ def test_report_opens_in_chromium_with_a_row_per_api_and_per_case(suite, tmp_pat
     assert len(rows.cases) == len(manifest.load_all())
     assert rows.ids["total-cases"].strip() == str(len(rows.cases))
     assert "Boost 1.81" in dom
+    assert "RESTinio 0.6.16 (Debian librestinio-dev 0.6.16-0.2)" in dom
     for name, status in rows.cases:
         assert status == suite.results[name].status

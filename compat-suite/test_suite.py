@@ -31,7 +31,13 @@ def test_the_suite_spans_the_libraries_and_tiers():
     for library in ("Asio examples", "Beast HTTP", "Beast WebSocket", "HTTPS", "API probes"):
         assert per_library[library] >= 2, per_library
     ci = [c for c in CASES if c.tier == "ci"]
-    assert {c.library for c in ci} >= {"Asio examples", "Beast HTTP", "Beast WebSocket", "HTTPS"}
+    assert {c.library for c in ci} >= {"Asio examples", "Beast HTTP", "Beast WebSocket", "HTTPS", "RESTinio"}
+
+
+def test_third_party_cases_pin_their_library():
+    for c in CASES:
+        if c.library in ("RESTinio", "cpprestsdk", "libtorrent"):
+            assert c.third_party and c.third_party.version, c.name
 
 
 def test_known_failures_name_the_api_and_the_reason():

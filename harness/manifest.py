@@ -49,6 +49,7 @@ class Process:
     stdout: list[str] = dataclasses.field(default_factory=list)  # in this order
     stderr: list[str] = dataclasses.field(default_factory=list)
     stdout_absent: list[str] = dataclasses.field(default_factory=list)
+    stdout_anywhere: list[str] = dataclasses.field(default_factory=list)  # in any order (another plugin's lines)
     clean_stop: bool = False  # must end by itself or on the first SIGTERM
 
 
@@ -100,6 +101,7 @@ class Case:
         found: set[str] = set()
         for p in self.processes:
             texts = [p.ready_port, p.ready_text, p.stdin, p.stdin_close_when, p.cwd, p.stop_when, *p.stdout, *p.stderr,
+                     *p.stdout_anywhere,
                      *(pl.args for pl in p.plugins)]
             for t in texts:
                 if t:
@@ -154,7 +156,8 @@ def load(case_dir: pathlib.Path) -> Case:
             cwd=p.get("cwd"), stop_when=p.get("stop_when"),
             exit=exit_codes if isinstance(exit_codes, list) else [exit_codes],
             stdout=p.get("stdout", []), stderr=p.get("stderr", []),
-            stdout_absent=p.get("stdout_absent", []), clean_stop=p.get("clean_stop", False)))
+            stdout_absent=p.get("stdout_absent", []), stdout_anywhere=p.get("stdout_anywhere", []),
+            clean_stop=p.get("clean_stop", False)))
     if not processes:
         raise ManifestError(f"{where}: no [[process]]")
     if all(p.background for p in processes):

@@ -363,6 +363,9 @@ def check(spec: Process, r: ProcessResult, values: dict[str, str]) -> None:
             pos = found + len(w)
     if spec.clean_stop and r.stop not in ("exited", "SIGTERM"):
         r.problems.append(f"{r.role}: did not stop on SIGTERM (needed the {r.stop})")
+    for anywhere in spec.stdout_anywhere:
+        if fill(anywhere, values) not in r.stdout:
+            r.problems.append(f"{r.role}: stdout lacks {fill(anywhere, values)!r}")
     for absent in spec.stdout_absent:
         if fill(absent, values) in r.stdout:
             r.problems.append(f"{r.role}: stdout shows {fill(absent, values)!r}")

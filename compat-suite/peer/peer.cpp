@@ -5,6 +5,9 @@
 //   tcp-echo-client  PORT WORDS...        send WORDS, expect them echoed
 //   udp-echo-client  PORT WORDS...        one datagram, expect it echoed
 //   http-get         PORT PATH            GET PATH, print status and body
+//   http-post        PORT PATH BODY...    POST BODY (text/plain) to PATH, the same
+//   http-get-post    PORT GET_PATH POST_PATH BODY...
+//                                         GET, then POST on a new connection
 //   ws-echo-client   PORT PATH WORDS...   WebSocket handshake, one text message
 //   chat-client      PORT WORDS...        Asio chat protocol (4-digit length header)
 //   line-client      PORT WORDS...        send "WORDS\n", print the first line back
@@ -216,23 +219,27 @@ tau::task<> udp_echo_client(uint16_t port, std::string message) {
   }
 }
 
-tau::task<> http_get(uint16_t port, std::string path) {
+// Sends one request (Connection: close) and prints the response's status and body.
+tau::task<> http_request(uint16_t port, std::string method, std::string path, std::string body) {
   tau::tcp_stream s = co_await connect_with_retry(port);
-  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                        "\r\nUser-Agent: tau-compat-peer\r\nConnection: close\r\n\r\n";
+  std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                        "\r\nUser-Agent: tau-compat-peer\r\nConnection: close\r\n";
+  if (method == "POST")
+    request += "Content-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  request += "\r\n" + body;
   co_await s.write_all(request);
   reader in{s, {}};
   std::string head = co_await in.until("\r\n\r\n");
   say("status: %s", head.substr(0, head.find("\r\n")).c_str());
   std::string length = header_value(head, "content-length");
   // (no co_await inside ?: : GCC 12 miscompiles it)
-  std::string body;
+  std::string answer;
   if (length.empty())
-    body = co_await in.rest();
+    answer = co_await in.rest();
   else
-    body = co_await in.exactly(std::stoul(length));
-  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
-  say("body: %s", body.c_str());
+    answer = co_await in.exactly(std::stoul(length));
+  while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
+  say("body: %s", answer.c_str());
 }
 
 tau::task<> ws_echo_client(uint16_t port, std::string path, std::string message) {
@@ -380,7 +387,13 @@ tau::task<> run(std::vector<std::string> a) {
   std::string ws_words = join(a, 4);
   if (mode == "tcp-echo-client") co_await tcp_echo_client(port, words);
   else if (mode == "udp-echo-client") co_await udp_echo_client(port, words);
-  else if (mode == "http-get") co_await http_get(port, path);
+  else if (mode == "http-get") co_await http_request(port, "GET", path, "");
+  else if (mode == "http-post") co_await http_request(port, "POST", path, join(a, 4));
+  else if (mode == "http-get-post") {
+    std::string post_path = a.at(4), body = join(a, 5);
+    co_await http_request(port, "GET", path, "");
+    co_await http_request(port, "POST", post_path, body);
+  }
   else if (mode == "ws-echo-client") co_await ws_echo_client(port, path, ws_words);
   else if (mode == "chat-client") co_await chat_client(port, words);
   else if (mode == "line-client") co_await line_client(port, words);
