@@ -126,6 +126,14 @@ bool cache_entry::lock() {
   return false;
 }
 
+std::vector<fs::path> cache_entry::inputs() const {
+  cache_manifest manifest;
+  if (read_manifest(dir_ / "manifest.json", manifest) != manifest_state::valid) return {};
+  std::vector<fs::path> files;
+  for (const auto& [file, hash] : manifest.inputs) files.emplace_back(file);
+  return files;
+}
+
 cache_lookup cache_entry::look_up() const {
   cache_manifest manifest;
   switch (read_manifest(dir_ / "manifest.json", manifest)) {

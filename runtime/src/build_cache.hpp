@@ -14,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace tau::detail {
 
@@ -60,6 +61,9 @@ class cache_entry {
   // The artifact of the last good build when it is intact and no input changed. A
   // manifest of the previous format (no artifact size and hash) counts as stale.
   cache_lookup look_up() const;
+  // The files the last good build was made from (sources, the headers it included
+  // outside /usr, the CMake lists), as its manifest records them.
+  std::vector<std::filesystem::path> inputs() const;
   // Moves a freshly built library and its manifest into place, each by rename.
   std::filesystem::path install(const std::filesystem::path& built, cache_manifest manifest);
 

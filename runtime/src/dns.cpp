@@ -1,4 +1,6 @@
 // dns.cpp: getaddrinfo on the blocking pool through uv_getaddrinfo.
+#include <vector>
+
 #include "runtime.hpp"
 
 struct tau_getaddrinfo_req {
@@ -12,8 +14,12 @@ using namespace tau::detail;
 
 namespace {
 
+// Lookups in flight, so that unloading a plugin can cancel its own. Loop thread.
+std::vector<tau_getaddrinfo_req*> g_in_flight;
+
 void on_resolved(uv_getaddrinfo_t* req, int status, struct addrinfo* res) {
   auto* r = static_cast<tau_getaddrinfo_req*>(req->data);
+  std::erase(g_in_flight, r);
   if (r->cancelled) {
     uv_freeaddrinfo(res);
   } else {
@@ -23,6 +29,13 @@ void on_resolved(uv_getaddrinfo_t* req, int status, struct addrinfo* res) {
 }
 
 }  // namespace
+
+namespace tau::detail {
+void cancel_lookups_of(owner_id owner) {
+  for (tau_getaddrinfo_req* r : g_in_flight)
+    if (r->target.owner == owner) tau_getaddrinfo_cancel(r);
+}
+}  // namespace tau::detail
 
 extern "C" {
 
@@ -36,6 +49,7 @@ int tau_getaddrinfo(tau_getaddrinfo_t** out, const char* node, const char* servi
     delete r;
     return err;
   }
+  g_in_flight.push_back(r);
   *out = r;
   return 0;
 }

@@ -177,6 +177,34 @@ void runtime_run_once() {
   --state.run_depth;
 }
 
+void drop_posts_into(owner_id owner) {
+  auto into_owner = [owner](const posted& p) {
+    return p.owner == owner && owner_at_address(reinterpret_cast<uintptr_t>(p.cb)) == owner;
+  };
+  std::erase_if(state.local, into_owner);
+  if (state.local.empty() && state.initialized) uv_idle_stop(&state.drain);
+  std::lock_guard lock(state.remote_mutex);
+  std::erase_if(state.remote, into_owner);
+}
+
+std::vector<const char*> close_handles_of(owner_id owner) {
+  std::vector<handle_wrapper*> open;
+  auto collect = [](uv_handle_t* h, void* arg) {
+    auto& [owner, wrappers] = *static_cast<std::pair<owner_id, std::vector<handle_wrapper*>>*>(arg);
+    if (h->data == nullptr || uv_is_closing(h)) return;
+    auto* w = static_cast<handle_wrapper*>(h->data);
+    if (w->owner() == owner && w->kind() != nullptr) wrappers.push_back(w);
+  };
+  std::pair<owner_id, std::vector<handle_wrapper*>> found{owner, {}};
+  uv_walk(&state.loop, collect, &found);
+  std::vector<const char*> kinds;
+  for (handle_wrapper* w : found.second) {
+    kinds.push_back(w->kind());
+    w->stop();
+  }
+  return kinds;
+}
+
 uv_loop_t* loop() { return &state.loop; }
 void delete_wrapper(uv_handle_t* handle) { delete static_cast<handle_wrapper*>(handle->data); }
 bool on_loop_thread() { return t_loop_thread; }

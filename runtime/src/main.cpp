@@ -22,6 +22,7 @@
 #include "plugin_compiler.hpp"
 #include "plugin_loader.hpp"
 #include "process.hpp"
+#include "reload.hpp"
 #include "runtime.hpp"
 
 namespace {
@@ -42,6 +43,7 @@ constexpr int exit_build_failed = 4;  // a plugin source did not build
 constexpr uint64_t shutdown_grace_ms = 2000;
 
 int g_shutdown_signal = 0;
+reloader* g_reloader = nullptr;
 
 void stop_loop(void*) { uv_stop(loop()); }
 
@@ -54,9 +56,14 @@ void finish_shutdown(void*) { tau_post(stop_loop, nullptr); }
 void on_shutdown_signal(int signum) {
   if (g_shutdown_signal != 0) _exit(128 + signum);  // a second signal: give up at once
   g_shutdown_signal = signum;
+  interrupt_builds(signum);  // plugin rebuilds in flight
   begin_shutdown();
   abort_all_tasks();
   tau_post(finish_shutdown, nullptr);
+}
+
+void on_reload_signal(int) {
+  if (g_reloader != nullptr) g_reloader->reload_all();
 }
 
 void on_root_done(void* ctx, tau_task_id id, int status, const char* error) {
@@ -95,15 +102,19 @@ std::string find_plugin_named_twice(const std::vector<std::string>& plugins) {
 // libraries to load, in order; a plugin that failed to build is left out. SIGINT or
 // SIGTERM stops the builds (exit_code 128+N), and so does an unusable build cache
 // (exit_cache_unusable): then it returns nullopt, and nothing may run.
-std::optional<std::vector<plugin_library>> build_plugins(const std::vector<std::string>& arguments,
-                                                         int& exit_code) {
+struct built_plugin {
+  plugin_source source;
+  plugin_library library;
+};
+
+std::optional<std::vector<built_plugin>> build_plugins(const std::vector<std::string>& arguments, int& exit_code) {
   interrupt_scope interrupts;
-  std::vector<plugin_library> libraries;
+  std::vector<built_plugin> libraries;
   for (const std::string& argument : arguments) {
     plugin_source source = classify_plugin(argument);
     build_error error;
     if (auto library = compile_plugin(source, error)) {
-      libraries.push_back({argument, library->string(), source.kind != plugin_kind::prebuilt});
+      libraries.push_back({source, {argument, library->string(), source.kind != plugin_kind::prebuilt}});
       continue;
     }
     std::fprintf(stderr, "tau: plugin '%s': %s\n", argument.c_str(), error.message.c_str());
@@ -136,36 +147,40 @@ void report_leaked_watches() {
 }
 
 int run_plugins(const std::vector<std::string>& arguments, const std::string& input, const load_options& options,
-                double watchdog_seconds) {
+                double watchdog_seconds, bool watch) {
   int exit_code = exit_ok;
-  std::optional<std::vector<plugin_library>> libraries = build_plugins(arguments, exit_code);
+  std::optional<std::vector<built_plugin>> libraries = build_plugins(arguments, exit_code);
   if (!libraries) return exit_code;
   runtime_init();
   watchdog_start(static_cast<uint64_t>(watchdog_seconds * 1000));
   watch_host_signal(SIGINT, on_shutdown_signal);
   watch_host_signal(SIGTERM, on_shutdown_signal);
+  watch_host_signal(SIGHUP, on_reload_signal, false);
 
-  // Stable addresses: join callbacks point at the entries.
-  std::vector<loaded_plugin> plugins;
-  plugins.reserve(libraries->size());
-  for (const plugin_library& library : *libraries) {
+  // Stable addresses: join callbacks point at the entries, and so does a reload.
+  std::vector<plugin_slot> plugins(libraries->size());
+  size_t loaded = 0;
+  for (const built_plugin& built : *libraries) {
     std::string error;
-    if (auto plugin = load_plugin(library, options, error)) {
-      plugins.push_back(std::move(*plugin));
+    if (auto plugin = load_plugin(built.library, options, error)) {
+      plugin_slot& slot = plugins[loaded++];
+      slot.argument = built.library.name;
+      slot.source = built.source;
+      slot.loaded = std::move(*plugin);
     } else {
-      std::fprintf(stderr, "tau: plugin '%s': %s\n", library.name.c_str(), error.c_str());
+      std::fprintf(stderr, "tau: plugin '%s': %s\n", built.library.name.c_str(), error.c_str());
       if (exit_code == exit_ok) exit_code = exit_load_failed;
     }
   }
+  while (plugins.size() > loaded) plugins.pop_back();
 
-  const auto* data = reinterpret_cast<const uint8_t*>(input.data());
-  for (loaded_plugin& plugin : plugins) {
+  reloader reload(plugins, input, options, on_root_done);
+  g_reloader = &reload;
+  for (plugin_slot& slot : plugins) {
     if (shutting_down()) break;  // a signal arrived while an earlier process hook ran
-    tau_task_id root = 0;
-    guarded_call(plugin.owner, "process", [&] { root = plugin.hooks.process(data, input.size()); });
-    if (root != 0 && tau_task_join(root, on_root_done, &plugin) != 0)
-      report_failure(plugin.owner, "process returned unknown task id " + std::to_string(root));
+    reload.start(slot);
   }
+  if (watch && !shutting_down()) reload.watch();
 
   // A signal that arrived inside a process hook already stopped the loop once.
   if (!shutting_down()) runtime_run();
@@ -184,18 +199,19 @@ int run_plugins(const std::vector<std::string>& arguments, const std::string& in
     abort_all_tasks();  // frees their frames before the plugins go away
     runtime_run();
   }
-  for (loaded_plugin& plugin : plugins) destroy_plugin(plugin);
+  g_reloader = nullptr;
+  for (plugin_slot& slot : plugins) destroy_plugin(slot.loaded);
   // plugin_destroy may leave callbacks posted (objects it destroyed cancel their
   // operations) and blocking jobs may still run plugin code: both finish, and every
   // task record lets go of its plugin state, before any library is unmapped.
   runtime_quiesce();
   report_leaked_watches();
-  for (const loaded_plugin& plugin : plugins)
-    if (failure_count(plugin.owner) > 0 && exit_code == exit_ok) exit_code = exit_plugin_failed;
+  for (owner_id owner : reload.owners())
+    if (failure_count(owner) > 0 && exit_code == exit_ok) exit_code = exit_plugin_failed;
   if (failure_count(host_owner) > 0 && exit_code == exit_ok) exit_code = exit_plugin_failed;
   runtime_close();
   watchdog_stop();
-  for (loaded_plugin& plugin : plugins) close_plugin_library(plugin);
+  for (plugin_slot& slot : plugins) close_plugin_library(slot.loaded);
   close_refused_plugin_libraries();
   if (g_shutdown_signal != 0) return 128 + g_shutdown_signal;
   return exit_code;
@@ -244,7 +260,9 @@ int main(int argc, char** argv) {
   std::string input_file;
   bool info = false;
   load_options load;
-  app.add_option("-p,--plugin", plugins, "Plugin to load and run (repeatable): a built shared library");
+  app.add_option("-p,--plugin", plugins,
+                 "Plugin to load and run (repeatable): a CMake project directory, a .cpp file or a built shared "
+                 "library");
   auto* input_opt = app.add_option("--input", input, "Bytes handed to every plugin's process hook");
   app.add_option("--input-file", input_file, "Read the input bytes from a file")->excludes(input_opt);
   app.add_flag("--allow-unstamped", load.allow_unstamped,
@@ -255,10 +273,16 @@ int main(int argc, char** argv) {
                  "SECONDS while it does; a shutdown signal then exits at once (0: off)")
       ->option_text("SECONDS (default 10)")
       ->check(CLI::NonNegativeNumber);
+  bool watch = false;
+  app.add_flag("--watch", watch,
+               "Watch the sources of plugins given as source; when they change, rebuild (off the loop thread) and "
+               "swap the plugin while the others keep running. Runs until SIGINT/SIGTERM");
   app.add_flag("--info", info, "Describe this build: versions, compiler and flags, ABI, cache");
   app.footer(
       "A plugin is a CMake project directory, a single .cpp file (both compiled with this\n"
-      "host's compiler and flags, cached in the build cache), or a built shared library.\n\n"
+      "host's compiler and flags, cached in the build cache), or a built shared library.\n"
+      "SIGHUP (and, with --watch, a change to their sources) rebuilds the source plugins\n"
+      "off the loop thread and swaps those that changed, while the others keep running.\n\n"
       "Exit status: 0 all plugins finished; 1 a task failed or plugin code threw;\n"
       "2 usage error, or the build cache is unusable; 3 a plugin could not be loaded or\n"
       "initialized; 4 a plugin did not build; 128+N on signal N. A second SIGINT/SIGTERM\n"
@@ -291,7 +315,7 @@ int main(int argc, char** argv) {
     // What --plugin would refuse before loading is refused here too; what only
     // loading shows (plugin_init's answer, missing tau_* symbols) is not checked, as
     // loading runs the plugin's static constructors.
-    for (const plugin_library& library : *libraries) {
+    for (const auto& [source, library] : *libraries) {
       std::string error;
       if (check_plugin_library(library, load, error)) {
         std::printf("%s\n", library.path.c_str());
@@ -317,5 +341,5 @@ int main(int argc, char** argv) {
       return exit_usage;
     }
   }
-  return run_plugins(plugins, input, load, watchdog_seconds);
+  return run_plugins(plugins, input, load, watchdog_seconds, watch);
 }

@@ -151,6 +151,15 @@ std::string host_fingerprint() {
          "\ncxx_flags=" TAU_CXX_FLAGS "\ntau=" + tau_version() + "\n";
 }
 
+std::vector<fs::path> plugin_inputs(const plugin_source& source) {
+  if (source.kind == plugin_kind::prebuilt) return {};
+  try {
+    return cache_entry(source.path, host_fingerprint()).inputs();
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
 std::optional<fs::path> compile_plugin(const plugin_source& source, build_error& error) {
   auto fail = [&](build_failure kind, std::string message) -> std::optional<fs::path> {
     error = {kind, std::move(message)};

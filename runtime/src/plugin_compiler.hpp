@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tau::detail {
 
@@ -39,5 +40,9 @@ struct build_error {
 // nullopt with error set; the last good build is kept. A SIGINT or SIGTERM stops
 // the build only inside an interrupt_scope (process.hpp).
 std::optional<std::filesystem::path> compile_plugin(const plugin_source& source, build_error& error);
+
+// The files the plugin's last good build was made from (what a change to rebuilds
+// it); empty when it has none or the cache cannot be read.
+std::vector<std::filesystem::path> plugin_inputs(const plugin_source& source);
 
 }  // namespace tau::detail

@@ -43,14 +43,15 @@ bool read_at(std::ifstream& in, uint64_t offset, T* out, size_t count = 1) {
   return static_cast<size_t>(in.gcount()) == sizeof(T) * count;
 }
 
-// Whether the dynamic symbol table of a 64-bit ELF file defines plugin_init (what
-// dlsym would find); nullopt when it has no readable one, and dlsym decides.
-std::optional<bool> exports_plugin_init(const std::string& path) {
+// Calls visit(symbol, name) for each entry of a 64-bit ELF file's dynamic symbol
+// table; false when it has no readable one.
+template <class Visit>
+bool for_each_dynamic_symbol(const std::string& path, Visit visit) {
   std::ifstream in(path, std::ios::binary);
   Elf64_Ehdr header{};
-  if (!read_at(in, 0, &header) || header.e_shentsize != sizeof(Elf64_Shdr) || header.e_shnum == 0) return {};
+  if (!read_at(in, 0, &header) || header.e_shentsize != sizeof(Elf64_Shdr) || header.e_shnum == 0) return false;
   std::vector<Elf64_Shdr> sections(header.e_shnum);
-  if (!read_at(in, header.e_shoff, sections.data(), sections.size())) return {};
+  if (!read_at(in, header.e_shoff, sections.data(), sections.size())) return false;
   for (const Elf64_Shdr& table : sections) {
     if (table.sh_type != SHT_DYNSYM || table.sh_entsize != sizeof(Elf64_Sym) || table.sh_link >= sections.size())
       continue;
@@ -58,14 +59,24 @@ std::optional<bool> exports_plugin_init(const std::string& path) {
     std::string names(sections[table.sh_link].sh_size, '\0');
     if (!read_at(in, table.sh_offset, symbols.data(), symbols.size()) ||
         !read_at(in, sections[table.sh_link].sh_offset, names.data(), names.size()))
-      return {};
+      return false;
     for (const Elf64_Sym& symbol : symbols)
-      if (symbol.st_name < names.size() && std::strcmp(names.c_str() + symbol.st_name, "plugin_init") == 0 &&
-          symbol.st_shndx != SHN_UNDEF && ELF64_ST_BIND(symbol.st_info) != STB_LOCAL)
-        return true;
-    return false;
+      if (symbol.st_name < names.size()) visit(symbol, names.c_str() + symbol.st_name);
+    return true;
   }
-  return {};
+  return false;
+}
+
+// Whether the dynamic symbol table defines plugin_init (what dlsym would find);
+// nullopt when it has no readable one, and dlsym decides.
+std::optional<bool> exports_plugin_init(const std::string& path) {
+  bool found = false;
+  bool readable = for_each_dynamic_symbol(path, [&](const Elf64_Sym& symbol, const char* name) {
+    found |= std::strcmp(name, "plugin_init") == 0 && symbol.st_shndx != SHN_UNDEF &&
+             ELF64_ST_BIND(symbol.st_info) != STB_LOCAL;
+  });
+  if (!readable) return {};
+  return found;
 }
 
 // Libraries whose plugin_init ran but which were refused: what init started on the
@@ -157,6 +168,14 @@ void destroy_plugin(loaded_plugin& plugin) {
   if (plugin.library != nullptr && plugin.destroy != nullptr)
     guarded_call(plugin.owner, "plugin_destroy", [&] { plugin.destroy(); });
   plugin.destroy = nullptr;
+}
+
+size_t unique_symbols(const std::string& path) {
+  size_t count = 0;
+  for_each_dynamic_symbol(path, [&](const Elf64_Sym& symbol, const char*) {
+    count += ELF64_ST_BIND(symbol.st_info) == STB_GNU_UNIQUE && symbol.st_shndx != SHN_UNDEF;
+  });
+  return count;
 }
 
 void close_refused_plugin_libraries() {

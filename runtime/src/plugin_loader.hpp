@@ -46,6 +46,9 @@ std::optional<loaded_plugin> load_plugin(const plugin_library& library, const lo
 void destroy_plugin(loaded_plugin& plugin);
 // Unmaps the library; no callback into it may be pending any more.
 void close_plugin_library(loaded_plugin& plugin);
+// How many STB_GNU_UNIQUE symbols the library defines: the dynamic linker never
+// unmaps a library with one (tau's plugin compiler builds with -fno-gnu-unique).
+size_t unique_symbols(const std::string& path);
 // Unmaps the libraries of plugins whose plugin_init was called but that were
 // refused. After runtime_close.
 void close_refused_plugin_libraries();

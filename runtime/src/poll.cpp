@@ -7,6 +7,9 @@
 
 struct tau_poll : tau::detail::handle_wrapper {
   tau_poll(tau_poll_cb c, tau::detail::callback_target t) : cb(c), target(t) {}
+  tau::detail::owner_id owner() const override { return target.owner; }
+  const char* kind() const override { return "descriptor watch"; }
+  void stop() override;
   uv_poll_t handle{};
   tau_poll_cb cb;
   tau::detail::callback_target target;
@@ -30,6 +33,15 @@ void stop_now(tau_poll* p) {
   uv_poll_stop(&p->handle);
   close_wrapped(p, &p->handle);
 }
+
+}  // namespace
+
+// A watch already stopped off the loop is closed by the flush of deferred stops.
+void tau_poll::stop() {
+  if (!stopped.load(std::memory_order_acquire)) stop_now(this);
+}
+
+namespace {
 
 void on_deferred_stop(void*) { flush_deferred_poll_stops(); }
 

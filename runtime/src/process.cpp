@@ -223,4 +223,6 @@ interrupt_scope::~interrupt_scope() {
 
 int interrupt_signal() { return g_interrupt_signal; }
 
+void interrupt_builds(int signum) { on_interrupt(signum); }
+
 }  // namespace tau::detail

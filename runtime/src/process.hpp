@@ -32,4 +32,8 @@ class interrupt_scope {
 // The signal that arrived inside an interrupt_scope, or 0.
 int interrupt_signal();
 
+// Interrupts builds running on other threads (plugin rebuilds while the loop runs),
+// as a signal inside an interrupt_scope would; every later build is refused.
+void interrupt_builds(int signum);
+
 }  // namespace tau::detail

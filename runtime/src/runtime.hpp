@@ -106,9 +106,16 @@ struct callback_target {
 };
 
 // Base of every wrapper that owns a libuv handle; handle->data points to it, so
-// runtime_close can free the wrappers of handles a plugin never stopped.
+// runtime_close can free the wrappers of handles a plugin never stopped, and
+// unloading a plugin can close the handles it left open.
 struct handle_wrapper {
   virtual ~handle_wrapper() = default;
+  // The plugin a handle belongs to; the host's own handles: host_owner.
+  virtual owner_id owner() const { return host_owner; }
+  // What it is, for reports ("timer"); nullptr for the host's own.
+  virtual const char* kind() const { return nullptr; }
+  // Stops and closes it as its owner would (tau_timer_stop, ...). Loop thread.
+  virtual void stop() {}
 };
 // uv_close callback that deletes the handle's wrapper.
 void delete_wrapper(uv_handle_t* handle);
@@ -172,10 +179,44 @@ void abort_all_tasks();
 void signals_reset();
 // The host's own reaction to a signal no plugin watches (shutdown on SIGINT/SIGTERM).
 using host_signal_handler = void (*)(int signum);
-// Also puts a handler in front of libuv's for signum: a second such signal, or the
-// first while the watchdog finds the loop stuck in plugin code, ends the process at
-// once (_exit(128 + signum)) with one line saying why.
-void watch_host_signal(int signum, host_signal_handler handler);
+// For a signal that ends the host (ends_host), also puts a handler in front of
+// libuv's: a second such signal, or the first while the watchdog finds the loop
+// stuck in plugin code, ends the process at once (_exit(128 + signum)) with one line
+// saying why.
+void watch_host_signal(int signum, host_signal_handler handler, bool ends_host = true);
+
+// ---- unloading one plugin while the others run ---------------------------------
+// Each subsystem's part; plugin_unload.cpp runs them in order.
+
+// What of an owner still runs: its tasks, its threads (tau_thread_spawn) and its
+// blocking jobs in flight. Loop thread.
+struct owner_activity {
+  size_t tasks = 0;
+  size_t threads = 0;
+  size_t jobs = 0;
+  bool idle() const { return tasks == 0 && threads == 0 && jobs == 0; }
+};
+// Requests abort of the owner's running tasks (task.cpp).
+void abort_tasks_of(owner_id owner);
+size_t running_tasks_of(owner_id owner);
+size_t running_threads_of(owner_id owner);  // thread.cpp
+size_t jobs_in_flight_of(owner_id owner);   // work.cpp
+inline owner_activity activity_of(owner_id owner) {
+  return {running_tasks_of(owner), running_threads_of(owner), jobs_in_flight_of(owner)};
+}
+// tau_plugin_end on the owner's behalf: its shutdown watches fire (threads parked in
+// the Asio shim's run() wake up) and tau_shutting_down() answers 1 to it.
+void end_owner(owner_id owner);
+// Once the owner's library is unmapped, nothing may call into it. These drop what
+// would: posted callbacks whose function is in its library (loop.cpp; before
+// forget_plugin_library), its join callbacks and task records (task.cpp), its
+// lookups in flight (dns.cpp), its shutdown watches (shutdown.cpp), and its handles
+// still open (closed; what each was, one entry per handle, is returned).
+void drop_posts_into(owner_id owner);
+void forget_tasks_of(owner_id owner);
+void cancel_lookups_of(owner_id owner);
+void forget_shutdown_watches_of(owner_id owner);
+std::vector<const char*> close_handles_of(owner_id owner);
 
 // ---- crash.cpp ---------------------------------------------------------------
 

@@ -59,6 +59,25 @@ void begin_shutdown() {
 
 bool shutting_down() { return g_host_shutdown.load(); }
 
+void end_owner(owner_id owner) {
+  if (owner == host_owner) return;
+  {
+    std::lock_guard lock(g_mutex);
+    if (owner_ended(owner)) return;
+    g_ended_owners.push_back(owner);
+  }
+  fire(owner, false);
+}
+
+void forget_shutdown_watches_of(owner_id owner) {
+  std::lock_guard lock(g_mutex);
+  std::erase_if(g_watches, [owner](tau_shutdown_watch* w) {
+    if (w->owner != owner) return false;
+    delete w;
+    return true;
+  });
+}
+
 void shutdown_reset() {
   std::lock_guard lock(g_mutex);
   for (tau_shutdown_watch* w : g_watches) delete w;
@@ -99,15 +118,16 @@ void tau_shutdown_watch_stop(tau_shutdown_watch_t* watch) {
 void tau_plugin_end(void) {
   owner_id owner = current_owner();
   if (owner == host_owner) return;
+  if (on_loop_thread()) {
+    end_owner(owner);
+    return;
+  }
   {
     std::lock_guard lock(g_mutex);
     if (owner_ended(owner)) return;
     g_ended_owners.push_back(owner);
   }
-  if (on_loop_thread())
-    on_plugin_end(reinterpret_cast<void*>(static_cast<uintptr_t>(owner)));
-  else
-    tau_post(on_plugin_end, reinterpret_cast<void*>(static_cast<uintptr_t>(owner)));
+  tau_post(on_plugin_end, reinterpret_cast<void*>(static_cast<uintptr_t>(owner)));
 }
 
 }  // extern "C"

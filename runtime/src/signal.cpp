@@ -11,6 +11,9 @@
 
 struct tau_signal : tau::detail::handle_wrapper {
   tau_signal(tau_signal_cb c, tau::detail::callback_target t) : cb(c), target(t) {}
+  tau::detail::owner_id owner() const override { return target.owner; }
+  const char* kind() const override { return "signal watch"; }
+  void stop() override { tau_signal_stop(this); }
   uv_signal_t handle{};
   tau_signal_cb cb;
   tau::detail::callback_target target;
@@ -102,7 +105,7 @@ void put_handler_in_front(int signum) {
 
 namespace tau::detail {
 
-void watch_host_signal(int signum, host_signal_handler handler) {
+void watch_host_signal(int signum, host_signal_handler handler, bool ends_host) {
   create_tsan_signal_context();
   auto* w = new host_watch(handler);
   uv_signal_init(loop(), &w->handle);
@@ -110,7 +113,7 @@ void watch_host_signal(int signum, host_signal_handler handler) {
   uv_signal_start(&w->handle, on_host_signal, signum);
   uv_unref(reinterpret_cast<uv_handle_t*>(&w->handle));
   g_host_watches.push_back(w);
-  put_handler_in_front(signum);
+  if (ends_host) put_handler_in_front(signum);
 }
 
 void signals_reset() {

@@ -136,6 +136,34 @@ std::vector<running_task> running_tasks() {
   return out;
 }
 
+void abort_tasks_of(owner_id owner) {
+  std::vector<tau_task_id> ids;
+  for (auto& [id, t] : g_tasks)
+    if (t.status == TAU_TASK_RUNNING && t.owner == owner) ids.push_back(id);
+  for (tau_task_id id : ids) tau_task_abort(id);
+}
+
+size_t running_tasks_of(owner_id owner) {
+  size_t count = 0;
+  for (auto& [id, t] : g_tasks) count += t.status == TAU_TASK_RUNNING && t.owner == owner;
+  return count;
+}
+
+// Its records go without a release call (their code is gone), and so do the join
+// callbacks it registered on other plugins' tasks.
+void forget_tasks_of(owner_id owner) {
+  for (auto it = g_tasks.begin(); it != g_tasks.end();) {
+    task_record& t = it->second;
+    std::erase_if(t.joiners, [owner](const joiner& j) { return j.owner == owner; });
+    if (t.owner != owner) {
+      ++it;
+      continue;
+    }
+    if (t.status == TAU_TASK_RUNNING) --g_running;
+    it = g_tasks.erase(it);
+  }
+}
+
 void abort_all_tasks() {
   std::vector<tau_task_id> ids;
   for (auto& [id, t] : g_tasks)

@@ -73,6 +73,11 @@ std::vector<owner_id> running_thread_owners() {
   return owners;
 }
 
+size_t running_threads_of(owner_id owner) {
+  return static_cast<size_t>(
+      std::count_if(g_threads.begin(), g_threads.end(), [owner](const plugin_thread* t) { return t->target.owner == owner; }));
+}
+
 void threads_reset() {
   // Their on_thread_ended posts run (and free them) in the quiesce that follows.
   for (plugin_thread* t : g_threads)

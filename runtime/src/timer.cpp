@@ -3,6 +3,9 @@
 
 struct tau_timer : tau::detail::handle_wrapper {
   tau_timer(tau_timer_cb c, tau::detail::callback_target t) : cb(c), target(t) {}
+  tau::detail::owner_id owner() const override { return target.owner; }
+  const char* kind() const override { return "timer"; }
+  void stop() override { tau_timer_stop(this); }
   uv_timer_t handle{};
   tau_timer_cb cb;
   tau::detail::callback_target target;

@@ -17,4 +17,23 @@
 __attribute__((used, retain, section(".tau_abi"))) static const char tau_abi_stamp_record_[] =
     "source=" __BASE_FILE__ "\n" TAU_ABI_STAMP_TEXT;
 
+/* The plugin's DSO handle (one definition for the plugin: weak in every unit). The
+ * host unloading the plugin while the loop runs runs its static destructors with
+ * __cxa_finalize before dlclose, so that what they post to the loop still finds
+ * the plugin's code mapped. */
+#ifdef __cplusplus
+extern "C" {
+/* A const at namespace scope has internal linkage in C++ unless declared extern. */
+#define TAU_PLUGIN_DSO_HANDLE_LINKAGE extern
+#else
+#define TAU_PLUGIN_DSO_HANDLE_LINKAGE
+#endif
+extern void* __dso_handle __attribute__((visibility("hidden")));
+TAU_PLUGIN_DSO_HANDLE_LINKAGE __attribute__((weak, visibility("default"))) void* const tau_plugin_dso_handle =
+    &__dso_handle;
+#undef TAU_PLUGIN_DSO_HANDLE_LINKAGE
+#ifdef __cplusplus
+}
+#endif
+
 #endif /* TAU_ABI_STAMP_RECORD_H */
