@@ -1,0 +1,186 @@
+// transfer_main.cpp: two libtorrent sessions in one plugin, on one io_context of ours
+// (so on the shared loop): one seeds a 1 MiB file, the other downloads it over
+// 127.0.0.1; success is the downloader's torrent_finished_alert and a byte-for-byte
+// comparison. Runs through the adapter: main is on a thread of the plugin's own, where
+// libtorrent's synchronous session calls (post, then wait) may block; a second thread
+// of ours parks in io_context::run() while the loop runs every handler.
+//
+// argv: <work directory> (the case passes {tmp}) tcp|utp (the peers' transport: uTP is
+// libtorrent's protocol over UDP)
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/alert_types.hpp>
+#include <libtorrent/bencode.hpp>
+#include <libtorrent/create_torrent.hpp>
+#include <libtorrent/posix_disk_io.hpp>
+#include <libtorrent/session.hpp>
+#include <libtorrent/session_params.hpp>
+#include <libtorrent/settings_pack.hpp>
+#include <libtorrent/torrent_handle.hpp>
+#include <libtorrent/torrent_info.hpp>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::size_t payload_size = 1024 * 1024;
+
+std::vector<char> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Both sessions: loopback only, nothing that reaches out (DHT is compiled out), posix
+// disk I/O (no disk thread pool), both on the caller's io_context.
+lt::session_params session_params_for_case(bool utp) {
+  lt::settings_pack pack;
+  pack.set_bool(lt::settings_pack::enable_outgoing_utp, utp);
+  pack.set_bool(lt::settings_pack::enable_incoming_utp, utp);
+  pack.set_str(lt::settings_pack::listen_interfaces, "127.0.0.1:0");
+  pack.set_bool(lt::settings_pack::enable_lsd, false);
+  pack.set_bool(lt::settings_pack::enable_upnp, false);
+  pack.set_bool(lt::settings_pack::enable_natpmp, false);
+  pack.set_bool(lt::settings_pack::allow_multiple_connections_per_ip, true);
+  pack.set_int(lt::settings_pack::alert_mask, lt::alert_category::status | lt::alert_category::error |
+                                                  lt::alert_category::storage | lt::alert_category::connect);
+  lt::session_params params(std::move(pack));
+  params.disk_io_constructor = lt::posix_disk_io_constructor;
+  return params;
+}
+
+// Prints a session's alerts; true if one of type `wanted` was among them.
+bool drain_alerts(lt::session& s, const char* who, int wanted, bool& failed) {
+  std::vector<lt::alert*> alerts;
+  s.pop_alerts(&alerts);
+  bool seen = false;
+  for (lt::alert* a : alerts) {
+    std::printf("libtorrent_transfer: %s: %s: %s\n", who, a->what(), a->message().c_str());
+    if (a->type() == wanted) seen = true;
+    if (lt::alert_cast<lt::torrent_error_alert>(a) || lt::alert_cast<lt::file_error_alert>(a) ||
+        lt::alert_cast<lt::listen_failed_alert>(a))
+      failed = true;
+  }
+  std::fflush(stdout);
+  return seen;
+}
+
+// Waits up to `limit` for an alert of type A from session s, printing the alerts of
+// both sessions meanwhile.
+template <class A>
+bool wait_for(lt::session& s, const char* who, lt::session& other, const char* other_who,
+              std::chrono::seconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  bool failed = false;
+  while (std::chrono::steady_clock::now() < deadline && !failed) {
+    s.wait_for_alert(lt::milliseconds(200));
+    if (drain_alerts(s, who, A::alert_type, failed)) return true;
+    drain_alerts(other, other_who, -1, failed);
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string transport = argc == 3 ? argv[2] : "";
+  if (argc != 3 || (transport != "tcp" && transport != "utp")) {
+    std::fprintf(stderr, "usage: libtorrent_transfer <work directory> tcp|utp\n");
+    return 2;
+  }
+  const bool utp = transport == "utp";
+  const fs::path work = fs::path(argv[1]) / ("libtorrent_transfer_" + transport);
+  const fs::path seed_dir = work / "seed", download_dir = work / "download";
+  fs::remove_all(work);
+  fs::create_directories(seed_dir);
+  fs::create_directories(download_dir);
+
+  std::vector<char> payload(payload_size);
+  std::mt19937 random(20261201);
+  for (char& c : payload) c = static_cast<char>(random());
+  std::ofstream(seed_dir / "payload.bin", std::ios::binary).write(payload.data(), payload.size());
+
+  // lt::create_torrent, and set_piece_hashes, which runs an io_context of its own on
+  // this thread (parked while the loop runs the disk completions).
+  lt::file_storage files;
+  lt::add_files(files, (seed_dir / "payload.bin").string());
+  lt::create_torrent creator(files, 64 * 1024);
+  lt::error_code ec;
+  lt::settings_pack hashing;
+  lt::set_piece_hashes(creator, seed_dir.string(), hashing, lt::posix_disk_io_constructor,
+                       [](lt::piece_index_t) {}, ec);
+  if (ec) {
+    std::printf("libtorrent_transfer: set_piece_hashes failed: %s\n", ec.message().c_str());
+    return 1;
+  }
+  std::vector<char> torrent_file;
+  lt::bencode(std::back_inserter(torrent_file), creator.generate());
+  auto info = std::make_shared<lt::torrent_info>(torrent_file, lt::from_span);
+  std::printf("libtorrent_transfer: torrent created: %d pieces of %d bytes\n", info->num_pieces(),
+              info->piece_length());
+
+  // Our io_context: created on this thread, so run-gated; the runner parks in run().
+  boost::asio::io_context ioc;
+  auto guard = boost::asio::make_work_guard(ioc);
+  std::thread runner([&] { ioc.run(); });
+
+  bool ok = false;
+  // With an external io_context, a session may be destroyed only once run() has
+  // returned (session.hpp): abort() hands out a proxy that keeps it alive until then.
+  std::vector<lt::session_proxy> proxies;
+  {
+    lt::session seeder(session_params_for_case(utp), ioc);
+    lt::session downloader(session_params_for_case(utp), ioc);
+
+    lt::add_torrent_params seed_params;
+    seed_params.ti = info;
+    seed_params.save_path = seed_dir.string();
+    lt::torrent_handle seed = seeder.add_torrent(seed_params);
+    if (!wait_for<lt::torrent_checked_alert>(seeder, "seeder", downloader, "downloader",
+                                             std::chrono::seconds(20))) {
+      std::printf("libtorrent_transfer: the seeder did not finish checking its file\n");
+    } else {
+      const int port = seeder.listen_port();
+      std::printf("libtorrent_transfer: seeder listens on 127.0.0.1:%d\n", port);
+
+      lt::add_torrent_params download_params;
+      download_params.ti = info;
+      download_params.save_path = download_dir.string();
+      lt::torrent_handle download = downloader.add_torrent(download_params);
+      download.connect_peer(lt::tcp::endpoint(boost::asio::ip::address_v4::loopback(), port));
+
+      if (!wait_for<lt::torrent_finished_alert>(downloader, "downloader", seeder, "seeder",
+                                                std::chrono::seconds(30))) {
+        std::printf("libtorrent_transfer: no torrent_finished_alert from the downloader\n");
+      } else {
+        std::vector<char> got = read_file(download_dir / "payload.bin");
+        ok = got == payload;
+        std::printf("libtorrent_transfer: downloaded %zu bytes, %s\n", got.size(),
+                    ok ? "identical to the seed" : "DIFFERENT from the seed");
+      }
+      (void)seed;
+    }
+    std::printf("libtorrent_transfer: stopping the sessions\n");
+    std::fflush(stdout);
+    proxies.push_back(seeder.abort());
+    proxies.push_back(downloader.abort());
+  }
+  // ~session posted each session's abort; the context runs out of work once both
+  // have shut down, and the runner's run() returns. Then the sessions may go.
+  guard.reset();
+  runner.join();
+  proxies.clear();
+  std::printf("libtorrent_transfer: sessions closed\n");
+  std::printf("libtorrent_transfer: %s\n", ok ? "done" : "FAILED");
+  std::fflush(stdout);
+  return ok ? 0 : 1;
+}
