@@ -1,12 +1,16 @@
 // transfer_main.cpp: two libtorrent sessions in one plugin, on one io_context of ours
 // (so on the shared loop): one seeds a 1 MiB file, the other downloads it over
-// 127.0.0.1; success is the downloader's torrent_finished_alert and a byte-for-byte
-// comparison. Runs through the adapter: main is on a thread of the plugin's own, where
-// libtorrent's synchronous session calls (post, then wait) may block; a second thread
-// of ours parks in io_context::run() while the loop runs every handler.
+// 127.0.0.1; success is the downloader's torrent_finished_alert, a byte-for-byte
+// comparison and a clean shutdown. Runs through the adapter: main is on a thread of the
+// plugin's own, where libtorrent's synchronous session calls (post, then wait) may
+// block; a second thread of ours parks in io_context::run() while the loop runs every
+// handler.
 //
-// argv: <work directory> (the case passes {tmp}) tcp|utp (the peers' transport: uTP is
-// libtorrent's protocol over UDP)
+// argv: <work directory> (the case passes {tmp}) tcp|utp [mmap] [own-thread]
+//   tcp|utp     the peers' transport (uTP: libtorrent's protocol over UDP)
+//   mmap        libtorrent's default disk I/O (mmap_disk_io, with its own disk and
+//               hashing threads) instead of posix_disk_io
+//   own-thread  sessions without our io_context: each starts its network thread
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -41,11 +45,17 @@ std::vector<char> read_file(const fs::path& path) {
 }
 
 // Both sessions: loopback only, nothing that reaches out (DHT is compiled out), posix
-// disk I/O (no disk thread pool), both on the caller's io_context.
-lt::session_params session_params_for_case(bool utp) {
+// disk I/O (no disk thread pool) unless o.mmap.
+struct options {
+  bool utp = false;
+  bool mmap = false;
+  bool own_thread = false;
+};
+
+lt::session_params session_params_for_case(const options& o) {
   lt::settings_pack pack;
-  pack.set_bool(lt::settings_pack::enable_outgoing_utp, utp);
-  pack.set_bool(lt::settings_pack::enable_incoming_utp, utp);
+  pack.set_bool(lt::settings_pack::enable_outgoing_utp, o.utp);
+  pack.set_bool(lt::settings_pack::enable_incoming_utp, o.utp);
   pack.set_str(lt::settings_pack::listen_interfaces, "127.0.0.1:0");
   pack.set_bool(lt::settings_pack::enable_lsd, false);
   pack.set_bool(lt::settings_pack::enable_upnp, false);
@@ -54,7 +64,7 @@ lt::session_params session_params_for_case(bool utp) {
   pack.set_int(lt::settings_pack::alert_mask, lt::alert_category::status | lt::alert_category::error |
                                                   lt::alert_category::storage | lt::alert_category::connect);
   lt::session_params params(std::move(pack));
-  params.disk_io_constructor = lt::posix_disk_io_constructor;
+  params.disk_io_constructor = o.mmap ? lt::default_disk_io_constructor : lt::posix_disk_io_constructor;
   return params;
 }
 
@@ -92,13 +102,26 @@ bool wait_for(lt::session& s, const char* who, lt::session& other, const char* o
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string transport = argc == 3 ? argv[2] : "";
-  if (argc != 3 || (transport != "tcp" && transport != "utp")) {
-    std::fprintf(stderr, "usage: libtorrent_transfer <work directory> tcp|utp\n");
+  options o;
+  std::string variant;
+  bool usage = argc < 3;
+  for (int i = 2; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (i == 2 && (word == "tcp" || word == "utp"))
+      o.utp = word == "utp";
+    else if (i > 2 && word == "mmap")
+      o.mmap = true;
+    else if (i > 2 && word == "own-thread")
+      o.own_thread = true;
+    else
+      usage = true;
+    variant += "_" + word;
+  }
+  if (usage) {
+    std::fprintf(stderr, "usage: libtorrent_transfer <work directory> tcp|utp [mmap] [own-thread]\n");
     return 2;
   }
-  const bool utp = transport == "utp";
-  const fs::path work = fs::path(argv[1]) / ("libtorrent_transfer_" + transport);
+  const fs::path work = fs::path(argv[1]) / ("libtorrent_transfer" + variant);
   const fs::path seed_dir = work / "seed", download_dir = work / "download";
   fs::remove_all(work);
   fs::create_directories(seed_dir);
@@ -116,7 +139,8 @@ int main(int argc, char** argv) {
   lt::create_torrent creator(files, 64 * 1024);
   lt::error_code ec;
   lt::settings_pack hashing;
-  lt::set_piece_hashes(creator, seed_dir.string(), hashing, lt::posix_disk_io_constructor,
+  lt::set_piece_hashes(creator, seed_dir.string(), hashing,
+                       o.mmap ? lt::default_disk_io_constructor : lt::posix_disk_io_constructor,
                        [](lt::piece_index_t) {}, ec);
   if (ec) {
     std::printf("libtorrent_transfer: set_piece_hashes failed: %s\n", ec.message().c_str());
@@ -131,15 +155,20 @@ int main(int argc, char** argv) {
   // Our io_context: created on this thread, so run-gated; the runner parks in run().
   boost::asio::io_context ioc;
   auto guard = boost::asio::make_work_guard(ioc);
-  std::thread runner([&] { ioc.run(); });
+  std::thread runner([&] {
+    if (!o.own_thread) ioc.run();
+  });
+  auto make_session = [&] {
+    return o.own_thread ? lt::session(session_params_for_case(o)) : lt::session(session_params_for_case(o), ioc);
+  };
 
   bool ok = false;
   // With an external io_context, a session may be destroyed only once run() has
   // returned (session.hpp): abort() hands out a proxy that keeps it alive until then.
   std::vector<lt::session_proxy> proxies;
   {
-    lt::session seeder(session_params_for_case(utp), ioc);
-    lt::session downloader(session_params_for_case(utp), ioc);
+    lt::session seeder = make_session();
+    lt::session downloader = make_session();
 
     lt::add_torrent_params seed_params;
     seed_params.ti = info;
@@ -175,7 +204,8 @@ int main(int argc, char** argv) {
     proxies.push_back(downloader.abort());
   }
   // ~session posted each session's abort; the context runs out of work once both
-  // have shut down, and the runner's run() returns. Then the sessions may go.
+  // have shut down, and the runner's run() returns. Then the sessions may go (with
+  // own-thread, the proxy's destructor joins the session's network thread).
   guard.reset();
   runner.join();
   proxies.clear();
