@@ -11,12 +11,15 @@
 //   mmap        libtorrent's default disk I/O (mmap_disk_io, with its own disk and
 //               hashing threads) instead of posix_disk_io
 //   own-thread  sessions without our io_context: each starts its network thread
+//   ssl         an SSL torrent (TORRENT_SSL_PEERS): the peers talk TLS on the sessions'
+//               SSL listen sockets, with a certificate made here as the torrent's root
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <libtorrent/add_torrent_params.hpp>
 #include <libtorrent/alert_types.hpp>
@@ -29,6 +32,9 @@
 #include <libtorrent/torrent_handle.hpp>
 #include <libtorrent/torrent_info.hpp>
 #include <memory>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <random>
 #include <string>
 #include <thread>
@@ -50,13 +56,57 @@ struct options {
   bool utp = false;
   bool mmap = false;
   bool own_thread = false;
+  bool ssl = false;
 };
+
+// An SSL torrent's files: one self-signed certificate is the torrent's root and both
+// peers' certificate (libtorrent accepts a peer whose certificate is signed by the
+// root and names the torrent or "*").
+struct ssl_files {
+  std::string certificate, private_key, dh_params;
+};
+
+bool write_pem(const fs::path& path, const std::function<int(BIO*)>& write) {
+  BIO* bio = BIO_new_file(path.c_str(), "w");
+  bool ok = bio != nullptr && write(bio) == 1;
+  BIO_free(bio);
+  return ok;
+}
+
+bool make_ssl_files(const fs::path& dir, ssl_files& files) {
+  files = {(dir / "peer.crt").string(), (dir / "peer.key").string(), (dir / "dh.pem").string()};
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("*"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  bool ok = key != nullptr && X509_sign(cert, key, EVP_sha256()) > 0 &&
+            write_pem(files.certificate, [&](BIO* b) { return PEM_write_bio_X509(b, cert); }) &&
+            write_pem(files.private_key,
+                      [&](BIO* b) { return PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  // RFC 7919's ffdhe2048 group: no slow parameter generation.
+  EVP_PKEY* dh = nullptr;
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "DH", nullptr);
+  ok = ok && ctx != nullptr && EVP_PKEY_paramgen_init(ctx) > 0 && EVP_PKEY_CTX_set_group_name(ctx, "ffdhe2048") > 0 &&
+       EVP_PKEY_paramgen(ctx, &dh) > 0 &&
+       write_pem(files.dh_params, [&](BIO* b) { return PEM_write_bio_Parameters(b, dh); });
+  EVP_PKEY_free(dh);
+  EVP_PKEY_CTX_free(ctx);
+  return ok;
+}
 
 lt::session_params session_params_for_case(const options& o) {
   lt::settings_pack pack;
   pack.set_bool(lt::settings_pack::enable_outgoing_utp, o.utp);
   pack.set_bool(lt::settings_pack::enable_incoming_utp, o.utp);
-  pack.set_str(lt::settings_pack::listen_interfaces, "127.0.0.1:0");
+  pack.set_str(lt::settings_pack::listen_interfaces, o.ssl ? "127.0.0.1:0,127.0.0.1:0s" : "127.0.0.1:0");
   pack.set_bool(lt::settings_pack::enable_lsd, false);
   pack.set_bool(lt::settings_pack::enable_upnp, false);
   pack.set_bool(lt::settings_pack::enable_natpmp, false);
@@ -68,14 +118,17 @@ lt::session_params session_params_for_case(const options& o) {
   return params;
 }
 
-// Prints a session's alerts; true if one of type `wanted` was among them.
-bool drain_alerts(lt::session& s, const char* who, int wanted, bool& failed) {
+// Prints a session's alerts; true if one of type `wanted` was among them. An SSL
+// torrent that asks for its certificate gets `ssl`'s.
+bool drain_alerts(lt::session& s, const char* who, int wanted, const ssl_files* ssl, bool& failed) {
   std::vector<lt::alert*> alerts;
   s.pop_alerts(&alerts);
   bool seen = false;
   for (lt::alert* a : alerts) {
     std::printf("libtorrent_transfer: %s: %s: %s\n", who, a->what(), a->message().c_str());
     if (a->type() == wanted) seen = true;
+    if (auto* need = lt::alert_cast<lt::torrent_need_cert_alert>(a); need && ssl)
+      need->handle.set_ssl_certificate(ssl->certificate, ssl->private_key, ssl->dh_params);
     if (lt::alert_cast<lt::torrent_error_alert>(a) || lt::alert_cast<lt::file_error_alert>(a) ||
         lt::alert_cast<lt::listen_failed_alert>(a))
       failed = true;
@@ -88,13 +141,13 @@ bool drain_alerts(lt::session& s, const char* who, int wanted, bool& failed) {
 // both sessions meanwhile.
 template <class A>
 bool wait_for(lt::session& s, const char* who, lt::session& other, const char* other_who,
-              std::chrono::seconds limit) {
+              const ssl_files* ssl, std::chrono::seconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   bool failed = false;
   while (std::chrono::steady_clock::now() < deadline && !failed) {
     s.wait_for_alert(lt::milliseconds(200));
-    if (drain_alerts(s, who, A::alert_type, failed)) return true;
-    drain_alerts(other, other_who, -1, failed);
+    if (drain_alerts(s, who, A::alert_type, ssl, failed)) return true;
+    drain_alerts(other, other_who, -1, ssl, failed);
   }
   return false;
 }
@@ -113,12 +166,14 @@ int main(int argc, char** argv) {
       o.mmap = true;
     else if (i > 2 && word == "own-thread")
       o.own_thread = true;
+    else if (i > 2 && word == "ssl")
+      o.ssl = true;
     else
       usage = true;
     variant += "_" + word;
   }
   if (usage) {
-    std::fprintf(stderr, "usage: libtorrent_transfer <work directory> tcp|utp [mmap] [own-thread]\n");
+    std::fprintf(stderr, "usage: libtorrent_transfer <work directory> tcp|utp [mmap] [own-thread] [ssl]\n");
     return 2;
   }
   const fs::path work = fs::path(argv[1]) / ("libtorrent_transfer" + variant);
@@ -137,6 +192,15 @@ int main(int argc, char** argv) {
   lt::file_storage files;
   lt::add_files(files, (seed_dir / "payload.bin").string());
   lt::create_torrent creator(files, 64 * 1024);
+  ssl_files ssl;
+  if (o.ssl) {
+    if (!make_ssl_files(work, ssl)) {
+      std::printf("libtorrent_transfer: could not make the SSL certificate\n");
+      return 1;
+    }
+    creator.set_root_cert(std::string(std::istreambuf_iterator<char>(std::ifstream(ssl.certificate).rdbuf()), {}));
+  }
+  const ssl_files* ssl_for_peers = o.ssl ? &ssl : nullptr;
   lt::error_code ec;
   lt::settings_pack hashing;
   lt::set_piece_hashes(creator, seed_dir.string(), hashing,
@@ -174,12 +238,12 @@ int main(int argc, char** argv) {
     seed_params.ti = info;
     seed_params.save_path = seed_dir.string();
     lt::torrent_handle seed = seeder.add_torrent(seed_params);
-    if (!wait_for<lt::torrent_checked_alert>(seeder, "seeder", downloader, "downloader",
+    if (!wait_for<lt::torrent_checked_alert>(seeder, "seeder", downloader, "downloader", ssl_for_peers,
                                              std::chrono::seconds(20))) {
       std::printf("libtorrent_transfer: the seeder did not finish checking its file\n");
     } else {
-      const int port = seeder.listen_port();
-      std::printf("libtorrent_transfer: seeder listens on 127.0.0.1:%d\n", port);
+      const int port = o.ssl ? seeder.ssl_listen_port() : seeder.listen_port();
+      std::printf("libtorrent_transfer: seeder listens on 127.0.0.1:%d%s\n", port, o.ssl ? " (SSL)" : "");
 
       lt::add_torrent_params download_params;
       download_params.ti = info;
@@ -187,7 +251,7 @@ int main(int argc, char** argv) {
       lt::torrent_handle download = downloader.add_torrent(download_params);
       download.connect_peer(lt::tcp::endpoint(boost::asio::ip::address_v4::loopback(), port));
 
-      if (!wait_for<lt::torrent_finished_alert>(downloader, "downloader", seeder, "seeder",
+      if (!wait_for<lt::torrent_finished_alert>(downloader, "downloader", seeder, "seeder", ssl_for_peers,
                                                 std::chrono::seconds(30))) {
         std::printf("libtorrent_transfer: no torrent_finished_alert from the downloader\n");
       } else {
