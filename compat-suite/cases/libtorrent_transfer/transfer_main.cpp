@@ -6,13 +6,17 @@
 // block; a second thread of ours parks in io_context::run() while the loop runs every
 // handler.
 //
-// argv: <work directory> (the case passes {tmp}) tcp|utp [mmap] [own-thread]
+// argv: <work directory> (the case passes {tmp}) tcp|utp [mmap] [own-thread] [ssl]
 //   tcp|utp     the peers' transport (uTP: libtorrent's protocol over UDP)
 //   mmap        libtorrent's default disk I/O (mmap_disk_io, with its own disk and
 //               hashing threads) instead of posix_disk_io
 //   own-thread  sessions without our io_context: each starts its network thread
 //   ssl         an SSL torrent (TORRENT_SSL_PEERS): the peers talk TLS on the sessions'
 //               SSL listen sockets, with a certificate made here as the torrent's root
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -32,9 +36,6 @@
 #include <libtorrent/torrent_handle.hpp>
 #include <libtorrent/torrent_info.hpp>
 #include <memory>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <random>
 #include <string>
 #include <thread>
@@ -83,19 +84,21 @@ bool make_ssl_files(const fs::path& dir, ssl_files& files) {
   X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
   X509_set_pubkey(cert, key);
   X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("*"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("*"), -1, -1,
+                             0);
   X509_set_issuer_name(cert, name);
   bool ok = key != nullptr && X509_sign(cert, key, EVP_sha256()) > 0 &&
             write_pem(files.certificate, [&](BIO* b) { return PEM_write_bio_X509(b, cert); }) &&
-            write_pem(files.private_key,
-                      [&](BIO* b) { return PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
+            write_pem(files.private_key, [&](BIO* b) {
+              return PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr);
+            });
   X509_free(cert);
   EVP_PKEY_free(key);
   // RFC 7919's ffdhe2048 group: no slow parameter generation.
   EVP_PKEY* dh = nullptr;
   EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "DH", nullptr);
-  ok = ok && ctx != nullptr && EVP_PKEY_paramgen_init(ctx) > 0 && EVP_PKEY_CTX_set_group_name(ctx, "ffdhe2048") > 0 &&
-       EVP_PKEY_paramgen(ctx, &dh) > 0 &&
+  ok = ok && ctx != nullptr && EVP_PKEY_paramgen_init(ctx) > 0 &&
+       EVP_PKEY_CTX_set_group_name(ctx, "ffdhe2048") > 0 && EVP_PKEY_paramgen(ctx, &dh) > 0 &&
        write_pem(files.dh_params, [&](BIO* b) { return PEM_write_bio_Parameters(b, dh); });
   EVP_PKEY_free(dh);
   EVP_PKEY_CTX_free(ctx);
@@ -198,14 +201,15 @@ int main(int argc, char** argv) {
       std::printf("libtorrent_transfer: could not make the SSL certificate\n");
       return 1;
     }
-    creator.set_root_cert(std::string(std::istreambuf_iterator<char>(std::ifstream(ssl.certificate).rdbuf()), {}));
+    creator.set_root_cert(
+        std::string(std::istreambuf_iterator<char>(std::ifstream(ssl.certificate).rdbuf()), {}));
   }
   const ssl_files* ssl_for_peers = o.ssl ? &ssl : nullptr;
   lt::error_code ec;
   lt::settings_pack hashing;
-  lt::set_piece_hashes(creator, seed_dir.string(), hashing,
-                       o.mmap ? lt::default_disk_io_constructor : lt::posix_disk_io_constructor,
-                       [](lt::piece_index_t) {}, ec);
+  lt::set_piece_hashes(
+      creator, seed_dir.string(), hashing,
+      o.mmap ? lt::default_disk_io_constructor : lt::posix_disk_io_constructor, [](lt::piece_index_t) {}, ec);
   if (ec) {
     std::printf("libtorrent_transfer: set_piece_hashes failed: %s\n", ec.message().c_str());
     return 1;
@@ -223,7 +227,8 @@ int main(int argc, char** argv) {
     if (!o.own_thread) ioc.run();
   });
   auto make_session = [&] {
-    return o.own_thread ? lt::session(session_params_for_case(o)) : lt::session(session_params_for_case(o), ioc);
+    return o.own_thread ? lt::session(session_params_for_case(o))
+                        : lt::session(session_params_for_case(o), ioc);
   };
 
   bool ok = false;
