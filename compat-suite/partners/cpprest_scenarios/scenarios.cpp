@@ -15,6 +15,7 @@
 //                             client's kept-alive connection is open
 //   websocket PORT            websocket_client to the peer's ws-echo-server: one
 //                             text message each way, then close
+//   websocket-lazy-pool PORT  the same, without creating cpprest's pool first
 //
 // Output lines start with "cpprest: "; the last is "cpprest: done".
 #include <cpprest/http_client.h>
@@ -241,15 +242,14 @@ int main(int argc, char** argv) {
   const std::string& scenario = args[0];
   // cpprest creates its pool at the first use. Here that is on main's thread, so the
   // pool's io_service is run-gated and belongs to this plugin: when main returns the
-  // 40 threads parked in its run() wake up. (Created first inside a handler, as the
-  // WebSocket client would, on a websocketpp thread's drain, the host would own it and
-  // its permanent work guard would keep tau running: see README.md.)
-  crossplat::threadpool::shared_instance();
+  // 40 threads parked in its run() wake up. websocket-lazy-pool leaves it to the
+  // WebSocket client, which first uses it inside a handler (see README.md).
+  if (scenario != "websocket-lazy-pool") crossplat::threadpool::shared_instance();
   if (scenario == "pplx") pplx_scenario();
   else if (scenario == "http-client") http_client_scenario(args.at(1));
   else if (scenario == "http-listener") http_listener_scenario(args.at(1), false);
   else if (scenario == "listener-close-busy") http_listener_scenario(args.at(1), true);
-  else if (scenario == "websocket") websocket_scenario(args.at(1));
+  else if (scenario == "websocket" || scenario == "websocket-lazy-pool") websocket_scenario(args.at(1));
   else throw std::invalid_argument("unknown scenario '" + scenario + "'");
   say("continuations off the loop thread: %d", off_loop.load());
   say("done");
