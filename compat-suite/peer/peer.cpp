@@ -17,6 +17,9 @@
 //                                         sending WORDS to PORT (a proxy to it)
 //   http-server      PORT COUNT WORDS...  answer COUNT requests with WORDS
 //   ws-echo-server   PORT COUNT           accept COUNT WebSocket sessions, echo them
+//   http-echo-server PORT COUNT           answer COUNT requests with JSON naming the
+//                                         method and path, the request's (JSON)
+//                                         body under "body" (null when empty)
 //
 // Clients retry connecting for 5 s (the server plugin starts after this one).
 // Servers listen before process returns. Output lines start with "peer: "; the
@@ -376,6 +379,38 @@ tau::task<> ws_echo_server(tau::tcp_listener listener, int count) {
   }
 }
 
+// Answers COUNT requests (one per connection, or several on a kept-alive one) with
+// {"method":M,"path":P,"body":B}, B the request's body as sent (a client posting
+// JSON gets it back) or null; prints each request and its body.
+tau::task<> http_echo_server(tau::tcp_listener listener, int count) {
+  for (int served = 0; served < count;) {
+    tau::tcp_stream s = co_await listener.accept();
+    reader in{s, {}};
+    while (served < count) {
+      std::string head;
+      try {
+        head = co_await in.until("\r\n\r\n");
+      } catch (const std::runtime_error&) {
+        break;  // the client closed its kept-alive connection
+      }
+      std::string line = head.substr(0, head.find("\r\n"));
+      std::string method = line.substr(0, line.find(' '));
+      std::string path = line.substr(method.size() + 1, line.rfind(' ') - method.size() - 1);
+      std::string length = header_value(head, "content-length");
+      std::string body;
+      if (!length.empty()) body = co_await in.exactly(std::stoul(length));
+      say("request: %s", line.c_str());
+      if (!body.empty()) say("request body: %s", body.c_str());
+      std::string json = "{\"method\":\"" + method + "\",\"path\":\"" + path + "\",\"body\":" +
+                         (body.empty() ? std::string("null") : body) + "}";
+      std::string response = "HTTP/1.1 200 OK\r\nServer: tau-compat-peer\r\nContent-Type: application/json\r\n"
+                             "Content-Length: " + std::to_string(json.size()) + "\r\n\r\n" + json;
+      co_await s.write_all(response);
+      ++served;
+    }
+  }
+}
+
 tau::task<> run(std::vector<std::string> a) {
   if (a.size() < 3) throw std::invalid_argument("peer: usage: peer <mode> <port> ...");
   const std::string& mode = a[1];
@@ -402,6 +437,15 @@ tau::task<> run(std::vector<std::string> a) {
   say("done");
 }
 
+tau_task_id http_echo_server_mode(const std::vector<std::string>& a) {
+  auto listener = tau::tcp_listener::bind("127.0.0.1", port_of(a[2]));
+  say("listening on %s", a[2].c_str());
+  return tau::spawn([l = std::move(listener), count = std::stoi(a[3])]() mutable -> tau::task<> {
+           co_await http_echo_server(std::move(l), count);
+           say("done");
+         }).task_id();
+}
+
 tau_task_id process(const uint8_t* data, size_t len) {
   std::vector<std::string> a =
       tau_compat::arguments_for("peer", std::string_view(reinterpret_cast<const char*>(data), len));
@@ -420,6 +464,7 @@ tau_task_id process(const uint8_t* data, size_t len) {
              say("done");
            }).task_id();
   }
+  if (a.size() >= 4 && a[1] == "http-echo-server") return http_echo_server_mode(a);
   if (a.size() >= 4 && a[1] == "echo-through") {
     auto listener = tau::tcp_listener::bind("127.0.0.1", port_of(a[3]));
     return tau::spawn([l = std::move(listener), port = port_of(a[2]), words = join(a, 4)]() mutable -> tau::task<> {

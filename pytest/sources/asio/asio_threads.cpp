@@ -336,6 +336,34 @@ tau_task_id sync_server() {
   return 0;
 }
 
+// A context created inside a handler whose drain a thread of the plugin's own (a
+// std::thread, not tau_thread_spawn) posted, with a work guard and a std::thread
+// parked in its run(): cpprest's pool, created by its first task inside a
+// websocketpp handler. When the plugin ends, that thread should wake up.
+asio::io_context* g_lazy_pool = nullptr;
+std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> g_lazy_guard;
+std::thread g_lazy_runner;
+
+void foreign_thread_context() {
+  asio::io_context a;  // run-gated: created on this plugin thread
+  std::promise<void> created;
+  std::thread driver([&] {
+    asio::post(a, [&] {
+      on_loop();
+      g_lazy_pool = new asio::io_context;
+      g_lazy_guard = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
+          g_lazy_pool->get_executor());
+      g_lazy_runner = std::thread([] { g_lazy_pool->run(); });
+      created.set_value();
+    });
+    a.run();
+  });
+  created.get_future().wait();
+  driver.join();
+  say("foreign-thread-context: pool created in a handler, its thread in run()");
+  tau_plugin_end();
+}
+
 tau_task_id process(const uint8_t* data, size_t len) {
   g_mode.assign(reinterpret_cast<const char*>(data), len);
   g_host_io = new asio::io_context;
@@ -365,6 +393,8 @@ tau_task_id process(const uint8_t* data, size_t len) {
       strand();
     else if (g_mode == "thread-pool")
       thread_pool_move_only();
+    else if (g_mode == "foreign-thread-context")
+      foreign_thread_context();
     else
       throw std::invalid_argument("unknown mode '" + g_mode + "'");
     report();
@@ -409,6 +439,12 @@ extern "C" void plugin_destroy() {
     report();
   }
   if (g_server.joinable()) g_server.join();
+  if (g_lazy_runner.joinable()) {
+    g_lazy_pool->stop();
+    g_lazy_runner.join();
+    g_lazy_guard.reset();
+    delete g_lazy_pool;
+  }
   g_acceptor.reset();
   delete g_host_io;
   say("destroyed");
