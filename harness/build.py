@@ -12,7 +12,8 @@ import time
 
 from . import config
 
-BUILD_TIMEOUT = float(os.environ.get("TAU_COMPAT_BUILD_TIMEOUT", 900))
+# A cold build of libtorrent (about 140 files) takes 15-20 minutes on 2 cores.
+BUILD_TIMEOUT = float(os.environ.get("TAU_COMPAT_BUILD_TIMEOUT", 3600))
 
 
 @dataclasses.dataclass
