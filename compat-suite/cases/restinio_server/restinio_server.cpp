@@ -4,7 +4,6 @@
 // after SERVE requests the server closes itself (close_async) and the plugin is
 // done. Args: "PORT SERVE".
 #include <restinio/all.hpp>
-#include <tau_compat/args.hpp>
 #include <tau_compat/probe.hpp>
 
 #include <algorithm>
@@ -76,22 +75,6 @@ void start(asio::io_context& io, const std::vector<std::string>& args) {
                      });
 }
 
-tau_task_id process(const uint8_t* data, size_t len) {
-  auto& io = context();
-  io = std::make_unique<asio::io_context>();
-  start(*io, tau_compat::arguments_for(TAU_COMPAT_NAME, std::string_view(reinterpret_cast<const char*>(data), len)));
-  return 0;
-}
-
 }  // namespace
 
-extern "C" TAU_PLUGIN_EXPORT int plugin_init(PluginHooks* hooks) {
-  hooks->process = process;
-  return 0;
-}
-
-extern "C" TAU_PLUGIN_EXPORT void plugin_destroy() {
-  if (!finished()) std::fprintf(stderr, "tau-compat: restinio_server did not finish\n");
-  while (!kept().empty()) kept().pop_back();
-  context().reset();
-}
+TAU_COMPAT_PROBE(start)

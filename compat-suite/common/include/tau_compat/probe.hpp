@@ -11,12 +11,15 @@
 #include <boost/asio/io_context.hpp>
 #include <tau/plugin.h>
 #include <tau/tau.h>
+#include <tau_compat/args.hpp>
 
 #include <cstdarg>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -74,13 +77,23 @@ inline void done() {
   say("done");
 }
 
+// start(io), or start(io, args) for a probe that takes arguments (its command line,
+// the plugin's name first).
+template <class Start>
+void call_start(Start start, boost::asio::io_context& io, const uint8_t* data, size_t len) {
+  if constexpr (std::is_invocable_v<Start, boost::asio::io_context&, const std::vector<std::string>&>)
+    start(io, tau_compat::arguments_for(TAU_COMPAT_NAME, std::string_view(reinterpret_cast<const char*>(data), len)));
+  else
+    start(io);
+}
+
 }  // namespace tau_compat::probe
 
 #define TAU_COMPAT_PROBE(start)                                                                   \
-  static tau_task_id tau_compat_probe_process(const uint8_t*, size_t) {                          \
+  static tau_task_id tau_compat_probe_process(const uint8_t* data, size_t len) {                \
     auto& io = tau_compat::probe::context();                                                      \
     io = std::make_unique<boost::asio::io_context>();                                             \
-    start(*io);                                                                                   \
+    tau_compat::probe::call_start(start, *io, data, len);                                         \
     return 0;                                                                                     \
   }                                                                                               \
   extern "C" TAU_PLUGIN_EXPORT int plugin_init(PluginHooks* hooks) {                              \
