@@ -1,68 +1,18 @@
 """Reloading a source plugin while the others run: SIGHUP rebuilds every source
 plugin off the loop thread, unloads the old build of each that changed (its
 leftovers closed, its library unmapped) and loads the new one."""
-import os
 import pathlib
 import re
 import shutil
+import socket
 import signal
-import subprocess
-import threading
 import time
 
 import pytest
 
+from conftest import Running
+
 SOURCES = pathlib.Path(__file__).resolve().parent / "sources" / "reload"
-
-
-class Running:
-    """tau in the background, its output lines collected as they come."""
-
-    def __init__(self, tau, env, *plugins):
-        args = [arg for p in plugins for arg in ((p,) if p == "--watch" else ("--plugin", str(p)))]
-        self.proc = subprocess.Popen([str(tau.binary), *args], env=env, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines = {"stdout": [], "stderr": []}
-        self.changed = threading.Condition()
-        self.readers = [threading.Thread(target=self._read, args=(name,), daemon=True) for name in self.lines]
-        for r in self.readers:
-            r.start()
-
-    def _read(self, name):
-        for line in getattr(self.proc, name):
-            with self.changed:
-                self.lines[name].append(line.rstrip("\n"))
-                self.changed.notify_all()
-
-    def wait_for(self, name, text, timeout=120, after=0):
-        """The index of the first line from index `after` on that contains text."""
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while True:
-                for i, line in enumerate(self.lines[name][after:], after):
-                    if text in line:
-                        return i
-                left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None and all(not r.is_alive() for r in self.readers):
-                    raise AssertionError(f"no {text!r} in {name} within {timeout}s:\n" + "\n".join(self.lines[name]))
-                self.changed.wait(min(left, 0.5))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        self.proc.wait(timeout=60)
-        for r in self.readers:
-            r.join(timeout=10)
-        return self.proc.returncode
-
-    def mappings_of(self, library_name):
-        """The distinct files mapped under that name: (inode, deleted?)."""
-        found = set()
-        for line in pathlib.Path(f"/proc/{self.proc.pid}/maps").read_text().splitlines():
-            if library_name in line:
-                fields = line.split()
-                found.add((fields[4], line.endswith("(deleted)")))
-        return found
 
 
 @pytest.fixture
@@ -198,6 +148,103 @@ def test_watch_reloads_a_plugin_when_its_source_is_saved(tau, env, plugins):
         run.wait_for("stderr", "reloaded: build ", after=first + 1)
         err = run.lines["stderr"]
         assert not any(str(ticker) + "'" in line and "rebuilding" in line for line in err)
+    finally:
+        code = run.stop()
+    assert code == 130, "\n".join(run.lines["stderr"][-60:])
+
+
+class LineClient:
+    """A client of the hand-over server: a line out, the answer back."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.file = self.sock.makefile("rwb")
+
+    def ask(self, line):
+        self.file.write(line.encode() + b"\n")
+        self.file.flush()
+        return self.file.readline().decode().rstrip("\n")
+
+    def close(self):
+        self.file.close()
+        self.sock.close()
+
+
+@pytest.fixture
+def handover(tmp_path):
+    for name in ("ticker.cpp", "handover_server.cpp"):
+        shutil.copy(SOURCES / name, tmp_path / name)
+    return tmp_path / "ticker.cpp", tmp_path / "handover_server.cpp"
+
+
+def port_of(line):
+    return int(line.rsplit(" ", 1)[1])
+
+
+def test_watch_hands_the_listener_and_a_connected_client_to_the_new_build(tau, env, handover):
+    """The issue's test: A ticks, B serves a connected client. B is edited while tau
+    runs with --watch: B's new code answers on the same connection and port within
+    seconds, A never paused for the build, and B's old library is unmapped."""
+    ticker, server = handover
+    for p in handover:
+        tau.build_plugin(p, env)
+    run = Running(tau, env, "--watch", ticker, server)
+    client = None
+    try:
+        run.wait_for("stderr", "tau: watching ")
+        port = port_of(run.lines["stdout"][run.wait_for("stdout", "server version 1 listening on port")])
+        client = LineClient(port)
+        assert client.ask("before") == "v1: before"
+        old_library = run.mappings_of("libhandover_server.so")
+        assert len(old_library) == 1
+        edited = time.monotonic()
+        edit(server, "#define VERSION 1", "#define VERSION 2")
+        restored = run.wait_for("stdout", "server version 2 restored with 1 connection(s)")
+        latency = time.monotonic() - edited
+        assert port_of(run.lines["stdout"][restored]) == port
+        # The same connection, now served by the new build.
+        assert client.ask("after") == "v2: after"
+        # New connections reach the new build on the same port.
+        other = LineClient(port)
+        assert other.ask("new") == "v2: new"
+        other.close()
+        err = run.lines["stderr"]
+        reloaded = err[run.wait_for("stderr", f"tau: plugin '{server}' reloaded: build ")]
+        build_seconds = float(re.search(r"build ([0-9.]+) s, swap ([0-9]+) ms", reloaded)[1])
+        assert latency < build_seconds + 10, (latency, build_seconds)
+        now = run.mappings_of("libhandover_server.so")
+        assert len(now) == 1 and now != old_library, (old_library, now)
+        assert not any(deleted for _, deleted in now)
+        ticks = [int(line.split()[1]) for line in run.lines["stdout"] if line.startswith("tick ")]
+        gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+        assert build_seconds > 0.5, "the server's build is too quick to tell"
+        assert max(gaps) < build_seconds * 1000 / 2, (max(gaps), build_seconds)
+        print(f"reload latency (save to new code answering): {latency:.2f} s; {reloaded}")
+    finally:
+        if client:
+            client.close()
+        code = run.stop()
+    assert code == 130, "\n".join(run.lines["stderr"][-60:])
+
+
+def test_a_new_build_without_restore_drops_the_state_and_says_so(tau, env, handover):
+    _, server = handover
+    tau.build_plugin(server, env)
+    run = Running(tau, env, server)
+    try:
+        port = port_of(run.lines["stdout"][run.wait_for("stdout", "server version 1 listening on port")])
+        client = LineClient(port)
+        assert client.ask("x") == "v1: x"
+        edit(server, "  hooks->restore = restore;\n", "")
+        edit(server, "#define VERSION 1", "#define VERSION 2")
+        run.proc.send_signal(signal.SIGHUP)
+        run.wait_for("stderr", f"tau: plugin '{server}': the new build has no restore hook; the state its old build "
+                               "handed over (0 bytes, 2 descriptors) is dropped")
+        # The new build starts afresh: a port of its own; the old connection is closed.
+        new_port = port_of(run.lines["stdout"][run.wait_for("stdout", "server version 2 listening on port")])
+        assert new_port != port
+        assert client.file.readline() == b""
+        client.close()
     finally:
         code = run.stop()
     assert code == 130, "\n".join(run.lines["stderr"][-60:])

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -19,6 +20,7 @@
 
 #include "build_cache.hpp"
 #include "build_info.hpp"
+#include "control.hpp"
 #include "plugin_compiler.hpp"
 #include "plugin_loader.hpp"
 #include "process.hpp"
@@ -147,7 +149,7 @@ void report_leaked_watches() {
 }
 
 int run_plugins(const std::vector<std::string>& arguments, const std::string& input, const load_options& options,
-                double watchdog_seconds, bool watch) {
+                double watchdog_seconds, bool watch, const std::string& control_path) {
   int exit_code = exit_ok;
   std::optional<std::vector<built_plugin>> libraries = build_plugins(arguments, exit_code);
   if (!libraries) return exit_code;
@@ -157,13 +159,13 @@ int run_plugins(const std::vector<std::string>& arguments, const std::string& in
   watch_host_signal(SIGTERM, on_shutdown_signal);
   watch_host_signal(SIGHUP, on_reload_signal, false);
 
-  // Stable addresses: join callbacks point at the entries, and so does a reload.
-  std::vector<plugin_slot> plugins(libraries->size());
-  size_t loaded = 0;
+  // Stable addresses (a deque grows without moving its entries): join callbacks
+  // point at the entries, and so does a reload.
+  std::deque<plugin_slot> plugins;
   for (const built_plugin& built : *libraries) {
     std::string error;
     if (auto plugin = load_plugin(built.library, options, error)) {
-      plugin_slot& slot = plugins[loaded++];
+      plugin_slot& slot = plugins.emplace_back();
       slot.argument = built.library.name;
       slot.source = built.source;
       slot.loaded = std::move(*plugin);
@@ -172,18 +174,31 @@ int run_plugins(const std::vector<std::string>& arguments, const std::string& in
       if (exit_code == exit_ok) exit_code = exit_load_failed;
     }
   }
-  while (plugins.size() > loaded) plugins.pop_back();
 
   reloader reload(plugins, input, options, on_root_done);
   g_reloader = &reload;
+  // Listening before the plugins start: a tool may connect as soon as the line is out.
+  control_socket control(reload, control_path);
+  bool control_ok = true;
+  if (!control_path.empty()) {
+    if (std::string problem = control.listen(); !problem.empty()) {
+      std::fprintf(stderr, "tau: cannot listen on control socket '%s': %s; no plugin is run\n",
+                   control_path.c_str(), problem.c_str());
+      exit_code = exit_usage;
+      control_ok = false;
+    } else {
+      std::fprintf(stderr, "tau: control socket %s (commands: list, reload NAME, unload NAME, load PATH)\n",
+                   control_path.c_str());
+    }
+  }
   for (plugin_slot& slot : plugins) {
-    if (shutting_down()) break;  // a signal arrived while an earlier process hook ran
+    if (shutting_down() || !control_ok) break;  // a signal arrived while an earlier process hook ran
     reload.start(slot);
   }
-  if (watch && !shutting_down()) reload.watch();
+  if (watch && control_ok && !shutting_down()) reload.watch();
 
   // A signal that arrived inside a process hook already stopped the loop once.
-  if (!shutting_down()) runtime_run();
+  if (control_ok && !shutting_down()) runtime_run();
   if (g_shutdown_signal != 0 && !join_plugin_threads(shutdown_grace_ms)) {
     for (owner_id owner : running_thread_owners())
       report_failure(owner, "a thread of this plugin was still running " + std::to_string(shutdown_grace_ms / 1000) +
@@ -273,6 +288,11 @@ int main(int argc, char** argv) {
                  "SECONDS while it does; a shutdown signal then exits at once (0: off)")
       ->option_text("SECONDS (default 10)")
       ->check(CLI::NonNegativeNumber);
+  std::string control_path;
+  app.add_option("--control", control_path,
+                 "Listen on a Unix socket at PATH for commands, one per line: list, reload NAME, unload NAME, load "
+                 "PATH. Runs until SIGINT/SIGTERM")
+      ->option_text("PATH");
   bool watch = false;
   app.add_flag("--watch", watch,
                "Watch the sources of plugins given as source; when they change, rebuild (off the loop thread) and "
@@ -282,7 +302,9 @@ int main(int argc, char** argv) {
       "A plugin is a CMake project directory, a single .cpp file (both compiled with this\n"
       "host's compiler and flags, cached in the build cache), or a built shared library.\n"
       "SIGHUP (and, with --watch, a change to their sources) rebuilds the source plugins\n"
-      "off the loop thread and swaps those that changed, while the others keep running.\n\n"
+      "off the loop thread and swaps those that changed, while the others keep running.\n"
+      "With --control PATH, tools send commands to the socket (e.g. `echo 'reload NAME' |\n"
+      "socat - UNIX-CONNECT:PATH`): each answer's last line starts with ok or error:.\n\n"
       "Exit status: 0 all plugins finished; 1 a task failed or plugin code threw;\n"
       "2 usage error, or the build cache is unusable; 3 a plugin could not be loaded or\n"
       "initialized; 4 a plugin did not build; 128+N on signal N. A second SIGINT/SIGTERM\n"
@@ -327,7 +349,7 @@ int main(int argc, char** argv) {
     return exit_code;
   }
   if (*clean) return clean_cache(clean_sources);
-  if (plugins.empty()) {
+  if (plugins.empty() && control_path.empty()) {
     std::fprintf(stderr, "tau: no plugin given; use --plugin PATH (see --help)\n");
     return exit_usage;
   }
@@ -341,5 +363,11 @@ int main(int argc, char** argv) {
       return exit_usage;
     }
   }
-  return run_plugins(plugins, input, load, watchdog_seconds, watch);
+  if (!control_path.empty()) {
+    if (std::string problem = check_control_path(control_path); !problem.empty()) {
+      std::fprintf(stderr, "tau: cannot use control socket '%s': %s\n", control_path.c_str(), problem.c_str());
+      return exit_usage;
+    }
+  }
+  return run_plugins(plugins, input, load, watchdog_seconds, watch, control_path);
 }

@@ -1,4 +1,5 @@
 // poll.cpp: file descriptor readiness, one uv_poll_t per watched descriptor.
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <vector>
@@ -18,6 +19,7 @@ struct tau_poll : tau::detail::handle_wrapper {
   int watched = 0;     // what libuv watches while armed: events, or more (lazily narrowed)
   bool refd = true;    // a watch asking for nothing must not keep the loop alive
   std::atomic<bool> stopped{false};  // tau_poll_stop was called off the loop thread
+  bool frozen = false;  // its descriptor was handed over to the plugin's next build
 };
 
 using namespace tau::detail;
@@ -59,7 +61,7 @@ void set_ref(tau_poll* p, bool ref) {
 
 void on_poll(uv_poll_t* handle, int status, int events) {
   auto* p = wrapper_of<tau_poll>(handle->data);
-  if (p->stopped.load(std::memory_order_acquire)) return;
+  if (p->stopped.load(std::memory_order_acquire) || p->frozen) return;
   // libuv stops the handle on POLLERR; report every watched event so that the
   // waiters try their operation and meet the error themselves.
   if (status < 0) {
@@ -91,6 +93,41 @@ void flush_deferred_poll_stops() {
     g_deferred_pending.store(false);
   }
   for (tau_poll* p : stops) stop_now(p);
+}
+
+void freeze_descriptor_watches(owner_id owner, const std::vector<int>& fds) {
+  struct walk {
+    owner_id owner;
+    const std::vector<int>& fds;
+  } w{owner, fds};
+  uv_walk(
+      loop(),
+      [](uv_handle_t* handle, void* arg) {
+        auto& [owner, fds] = *static_cast<walk*>(arg);
+        if (handle->type != UV_POLL || uv_is_closing(handle)) return;
+        auto* p = wrapper_of<tau_poll>(handle->data);
+        uv_os_fd_t fd = -1;
+        if (p->target.owner != owner || uv_fileno(handle, &fd) != 0) return;
+        if (std::find(fds.begin(), fds.end(), fd) == fds.end()) return;
+        p->frozen = true;
+        p->armed = false;
+        uv_poll_stop(&p->handle);
+        set_ref(p, false);
+      },
+      &w);
+}
+
+void thaw_descriptor_watches(owner_id owner) {
+  uv_walk(
+      loop(),
+      [](uv_handle_t* handle, void* arg) {
+        if (handle->type != UV_POLL || uv_is_closing(handle)) return;
+        auto* p = wrapper_of<tau_poll>(handle->data);
+        if (p->target.owner != *static_cast<owner_id*>(arg) || !p->frozen) return;
+        p->frozen = false;
+        tau_poll_update(p, p->events);
+      },
+      &owner);
 }
 
 std::vector<owner_id> open_poll_owners() {
@@ -140,6 +177,7 @@ int tau_poll_update(tau_poll_t* p, int events) {
   // comes (on_poll narrows it then). Writability is dropped at once (a socket is
   // nearly always writable). A watch asking for nothing does not keep the loop alive.
   p->events = events;
+  if (p->frozen) return 0;
   set_ref(p, events != 0);
   if (p->armed && (events & ~p->watched) == 0 && ((p->watched & ~events) & ~TAU_READABLE) == 0) return 0;
   p->watched = events;

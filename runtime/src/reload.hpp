@@ -1,30 +1,40 @@
-// reload.hpp: rebuild source plugins and swap them in while the loop runs the
-// others (SIGHUP, and --watch when their inputs change).
+// reload.hpp: rebuild plugins and swap them in while the loop runs the others
+// (SIGHUP, --watch when their inputs change, and the control socket's commands).
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "plugin_compiler.hpp"
 #include "plugin_loader.hpp"
+#include "plugin_state.hpp"
 #include "plugin_unload.hpp"
 
 namespace tau::detail {
+
+// The answer to a command: ok, and what to say (one line, or several).
+using reply_fn = std::function<void(bool ok, const std::string& text)>;
 
 // A plugin the host runs: what the user named, and what is loaded for it now.
 struct plugin_slot {
   std::string argument;
   plugin_source source;
-  loaded_plugin loaded;  // library == nullptr while it is swapped, or after it failed to load
+  loaded_plugin loaded;  // library == nullptr while it is swapped, after it failed to load, or unloaded
   std::pair<dev_t, ino_t> loaded_file{};  // the library file loaded (a rebuild that is a cache hit finds it)
-  bool reloading = false;
-  bool rebuild_again = false;  // asked while a rebuild ran
+  bool unloaded = false;                   // by the control socket's unload: not rebuilt, not watched
+  bool busy = false;                       // a rebuild, swap or unload runs
+  bool rebuild_again = false;              // a rebuild asked while one ran
+  bool force_swap = false;                 // swap even when the build is unchanged (reload NAME)
+  std::vector<reply_fn> replies;           // told when the running rebuild and swap are over
+  std::unique_ptr<tau_state> handing_over;  // the old build's snapshot, for the new one's restore
   std::thread build;
   std::chrono::steady_clock::time_point asked;
   double build_seconds = 0;
@@ -35,9 +45,10 @@ struct plugin_slot {
 
 class reloader {
  public:
-  // slots must outlive the reloader and keep their addresses. Every plugin loaded
-  // (the first time and after each swap) gets input and is joined with on_root_done.
-  reloader(std::vector<plugin_slot>& slots, const std::string& input, const load_options& options,
+  // slots must outlive the reloader (a deque: entries keep their addresses as it
+  // grows). Every plugin loaded (the first time and after each swap) gets input and
+  // is joined with on_root_done.
+  reloader(std::deque<plugin_slot>& slots, const std::string& input, const load_options& options,
            tau_join_cb on_root_done);
   ~reloader();  // joins builds still running (an interrupted build ends quickly)
 
@@ -53,15 +64,30 @@ class reloader {
   // the loop running until a shutdown signal. Loop thread.
   void watch();
 
+  // The control socket's commands. Loop thread; reply runs on the loop thread once
+  // the command is over (a build and a swap can take a while).
+  // One line per plugin: its name, state and library.
+  std::string list() const;
+  // The plugin a command names: the --plugin argument, or its file name, or its
+  // name without the extension and a "lib" prefix, when that is unique. nullptr and
+  // why not otherwise.
+  plugin_slot* find(const std::string& name, std::string& error);
+  // Rebuilds (a source) and swaps it, even when its build is unchanged.
+  void reload(plugin_slot& slot, reply_fn reply);
+  // Unloads it; it stays listed, and `load` with its argument loads it again.
+  void unload(plugin_slot& slot, reply_fn reply);
+  // Builds (a source) and loads a plugin, as --plugin would.
+  void load(const std::string& argument, reply_fn reply);
+
  private:
   void rebuild(plugin_slot& slot);
   static void on_built(void* ctx);
-  void swap(plugin_slot& slot, std::filesystem::path library, std::function<void()> done);
+  void swap(plugin_slot& slot, std::filesystem::path library, std::function<void(bool, const std::string&)> done);
   void watch_inputs();
   void changed(const std::filesystem::path& file);
   static void on_settled(void* ctx);
 
-  std::vector<plugin_slot>& slots_;
+  std::deque<plugin_slot>& slots_;
   const std::string& input_;
   load_options options_;
   tau_join_cb on_root_done_;

@@ -217,6 +217,11 @@ void forget_tasks_of(owner_id owner);
 void cancel_lookups_of(owner_id owner);
 void forget_shutdown_watches_of(owner_id owner);
 std::vector<const char*> close_handles_of(owner_id owner);
+// The owner's descriptor watches on these descriptors see no more readiness (poll.cpp):
+// the descriptors were handed over to the plugin's next build. Loop thread.
+void freeze_descriptor_watches(owner_id owner, const std::vector<int>& fds);
+// Undoes that: the hand-over did not happen (the old build stays).
+void thaw_descriptor_watches(owner_id owner);
 
 // ---- crash.cpp ---------------------------------------------------------------
 

@@ -399,6 +399,27 @@ TEST_F(net_test, listener_queues_connections_until_someone_accepts) {
   EXPECT_EQ(got, "first;second;");
 }
 
+// What a plugin's restore hook does with a listening socket its old build handed
+// over: connections queued meanwhile are accepted by the new listener.
+TEST_F(net_test, a_listener_adopts_a_listening_descriptor_and_its_queued_connections) {
+  auto old_listener = tau::tcp_listener::bind("127.0.0.1", 0);
+  uint16_t port = old_listener.local_port();
+  int handed_over = ::fcntl(old_listener.native_handle(), F_DUPFD_CLOEXEC, 0);
+  ASSERT_GE(handed_over, 0);
+  old_listener.close();
+  tau::tcp_stream client = tau::block_on(tau::tcp_stream::connect("127.0.0.1", port));
+  tau::tcp_listener adopted(handed_over);
+  EXPECT_EQ(adopted.local_port(), port);
+  std::string got = tau::block_on([&]() -> tau::task<std::string> {
+    co_await client.write_all("queued");
+    client.shutdown_write();
+    auto stream = co_await adopted.accept();
+    co_return co_await stream.read_to_end();
+  });
+  EXPECT_EQ(got, "queued");
+  EXPECT_THROW(tau::tcp_listener(-1), std::system_error);
+}
+
 TEST_F(net_test, second_concurrent_reader_is_a_logic_error) {
   tau::block_on([&]() -> tau::task<> {
     auto [client, server] = co_await connect_pair();

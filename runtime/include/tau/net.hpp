@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -503,6 +504,13 @@ inline task<> tcp_stream::write_all(std::string_view data) {
 class tcp_listener {
  public:
   tcp_listener() noexcept = default;
+  // Takes ownership of fd, a listening socket: one handed over on a reload (the
+  // restore hook of plugin.h). It is made non-blocking.
+  explicit tcp_listener(int fd) {
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) detail::throw_errno(errno, "tcp_listener(fd)");
+    socket_ = std::make_unique<detail::watched_socket>(fd);
+  }
 
   // Listens on a numeric address ("127.0.0.1", "::1", "0.0.0.0"); port 0 picks a
   // free port (see local_port).

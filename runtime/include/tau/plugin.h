@@ -28,6 +28,17 @@ typedef struct tau_plugin_hooks {
    * returns the id of the task that represents it, or 0 when the work needs no
    * task (it lives on the loop as timers or sockets). */
   tau_task_id (*process)(const uint8_t* data, size_t len);
+
+  /* Optional: state handed from a running build to the one that replaces it on a
+   * reload (SIGHUP, --watch, the control socket's reload). snapshot runs on the old
+   * build just before it is unloaded, while all its objects still live, and writes
+   * the state with tau_state_write and tau_state_add_fd (tau.h). restore runs on
+   * the new build after its plugin_init and before its process, only when the old
+   * build handed over something: the bytes (valid during the call) and the
+   * descriptors, which are the new build's from then on (it closes those it does
+   * not keep). Without a restore hook the state is dropped (and said so). */
+  void (*snapshot)(tau_state_t* state);
+  void (*restore)(const uint8_t* data, size_t len, const int* fds, size_t fd_count);
 } PluginHooks;
 
 typedef int (*tau_plugin_init_fn)(PluginHooks* hooks);

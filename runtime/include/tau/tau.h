@@ -243,6 +243,20 @@ TAU_API int tau_getaddrinfo(tau_getaddrinfo_t** out, const char* node, const cha
 TAU_API void tau_getaddrinfo_cancel(tau_getaddrinfo_t* req);
 TAU_API void tau_freeaddrinfo(struct addrinfo* res);
 
+/* ---- reload hand-over -------------------------------------------------- */
+
+/* What a plugin's snapshot hook (plugin.h) hands to the build that replaces it. */
+typedef struct tau_state tau_state_t;
+
+/* Appends len bytes to the state. Loop thread, inside the snapshot hook. */
+TAU_API int tau_state_write(tau_state_t* state, const void* data, size_t len);
+/* Hands descriptor fd over: the state keeps a duplicate (close-on-exec), so the old
+ * build may close its own as usual. From then on the old build's watches on fd see
+ * no more readiness: what arrives is left for the new build. Returns the index of
+ * the descriptor among those the restore hook receives. Loop thread, inside the
+ * snapshot hook. */
+TAU_API int tau_state_add_fd(tau_state_t* state, int fd);
+
 #ifdef __cplusplus
 }
 #endif
