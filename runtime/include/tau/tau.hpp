@@ -15,6 +15,7 @@
 #include "tau/net.hpp"
 #include "tau/notify.hpp"
 #include "tau/oneshot.hpp"
+#include "tau/rwlock.hpp"
 #include "tau/semaphore.hpp"
 #include "tau/signal.hpp"
 #include "tau/task.hpp"
