@@ -31,7 +31,7 @@ class task_failed : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// tau::timeout ran out before the task finished.
+// tau::timeout or tau::timeout_at ran out before the task finished.
 class timed_out : public std::runtime_error {
  public:
   timed_out() : std::runtime_error("deadline has elapsed") {}
