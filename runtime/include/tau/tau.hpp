@@ -8,6 +8,7 @@
 #endif
 
 #include "tau/blocking.hpp"
+#include "tau/buffered.hpp"
 #include "tau/channel.hpp"
 #include "tau/error.hpp"
 #include "tau/fs.hpp"
