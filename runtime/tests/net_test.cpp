@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <system_error>
@@ -183,6 +184,30 @@ TEST_F(net_test, read_returns_zero_at_end_of_stream_and_read_exact_throws) {
       EXPECT_NE(std::string(e.what()).find("unexpected end of stream"), std::string::npos) << e.what();
     }
   });
+}
+
+// write_some sends part of a big buffer when the socket cannot take it all, and waits
+// only when it can take nothing.
+TEST_F(net_test, write_some_writes_what_fits_and_waits_only_for_room) {
+  const std::string data = pattern(16 << 20, 3);
+  std::vector<size_t> sizes;
+  std::string received;
+  tau::block_on([&]() -> tau::task<> {
+    auto [client, server] = co_await connect_pair();
+    EXPECT_EQ(co_await client.write_some(""), 0u);
+    auto reader = tau::spawn([&]() -> tau::task<std::string> { co_return co_await server.read_to_end(); });
+    size_t sent = 0;
+    while (sent < data.size()) {
+      size_t n = co_await client.write_some(std::string_view(data).substr(sent));
+      sizes.push_back(n);
+      sent += n;
+    }
+    client.shutdown_write();
+    received = co_await reader;
+  });
+  EXPECT_GT(sizes.size(), 1u);  // 16 MiB is more than loopback takes at once
+  EXPECT_EQ(std::count(sizes.begin(), sizes.end(), 0u), 0);
+  EXPECT_TRUE(received == data);
 }
 
 // A reset arrives as an error on the watch (which the loop then stops); the

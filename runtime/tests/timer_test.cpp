@@ -1,4 +1,5 @@
-// Tests of timer.cpp (the C ABI) and time.hpp (sleep, sleep_until, timeout, interval).
+// Tests of timer.cpp (the C ABI) and time.hpp (sleep, sleep_until, timeout, timeout_at,
+// interval).
 #include <chrono>
 #include <string>
 #include <vector>
@@ -177,4 +178,70 @@ TEST_F(timer_test, timeout_works_for_void_tasks) {
     }());
   });
   EXPECT_TRUE(ran);
+}
+
+TEST_F(timer_test, timeout_at_returns_the_value_of_a_task_done_before_the_deadline) {
+  int v = tau::block_on([]() -> tau::task<int> {
+    co_return co_await tau::timeout_at(steady::now() + 10s, []() -> tau::task<int> {
+      co_await tau::sleep(1ms);
+      co_return 7;
+    }());
+  });
+  EXPECT_EQ(v, 7);
+}
+
+TEST_F(timer_test, timeout_at_aborts_a_task_still_running_at_the_deadline_and_throws) {
+  bool slow_finished = false;
+  auto slow = [&]() -> tau::task<> {
+    co_await tau::sleep(10s);
+    slow_finished = true;
+  };
+  EXPECT_THROW(
+      tau::block_on([&]() -> tau::task<> { co_await tau::timeout_at(steady::now() + 10ms, slow()); }),
+      tau::timed_out);
+  tau::detail::runtime_run();  // the abort of the inner task completes on a later iteration
+  EXPECT_FALSE(slow_finished);
+  EXPECT_EQ(tau_task_running_count(), 0u);
+}
+
+TEST_F(timer_test, timeout_at_never_reports_a_timeout_before_its_deadline) {
+  steady::time_point deadline;
+  steady::time_point caught;
+  tau::block_on([&]() -> tau::task<> {
+    deadline = steady::now() + 20ms;
+    try {
+      co_await tau::timeout_at(deadline, []() -> tau::task<> { co_await tau::sleep(10s); }());
+    } catch (const tau::timed_out&) {
+      caught = steady::now();
+    }
+  });
+  EXPECT_GE(caught, deadline);  // a lower bound only: however slow the machine, never early
+}
+
+TEST_F(timer_test, timeout_at_a_deadline_already_past_times_out_a_waiting_task) {
+  std::vector<std::string> trace;
+  EXPECT_THROW(tau::block_on([&]() -> tau::task<> {
+                 co_await tau::timeout_at(steady::now() - 1s, [&]() -> tau::task<> {
+                   trace.push_back("started");
+                   co_await tau::sleep(10s);
+                   trace.push_back("finished");
+                 }());
+               }),
+               tau::timed_out);
+  tau::detail::runtime_run();
+  EXPECT_EQ(trace, (std::vector<std::string>{"started"}));
+}
+
+TEST_F(timer_test, timeout_at_an_unreachable_deadline_waits_for_the_task) {
+  int v = tau::block_on([]() -> tau::task<int> {
+    co_return co_await tau::timeout_at(steady::time_point::max(), []() -> tau::task<int> {
+      co_await tau::sleep(1ms);
+      co_return 3;
+    }());
+  });
+  EXPECT_EQ(v, 3);
+  int w = tau::block_on([]() -> tau::task<int> {
+    co_return co_await tau::timeout(std::chrono::hours::max(), []() -> tau::task<int> { co_return 4; }());
+  });
+  EXPECT_EQ(w, 4);
 }

@@ -1,6 +1,7 @@
 // error.hpp: the exceptions of tau's C++ API.
 #pragma once
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 
@@ -31,10 +32,21 @@ class task_failed : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// tau::timeout ran out before the task finished.
+// tau::timeout or tau::timeout_at ran out before the task finished.
 class timed_out : public std::runtime_error {
  public:
   timed_out() : std::runtime_error("deadline has elapsed") {}
+};
+
+// A buffered_reader found no delimiter within its line limit.
+class line_too_long : public std::runtime_error {
+ public:
+  explicit line_too_long(size_t limit)
+      : std::runtime_error("no delimiter within " + std::to_string(limit) + " bytes"), limit_(limit) {}
+  size_t limit() const noexcept { return limit_; }
+
+ private:
+  size_t limit_;
 };
 
 namespace detail {

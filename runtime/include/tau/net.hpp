@@ -387,6 +387,9 @@ class tcp_stream {
   task<> read_exact(std::span<char> buffer);
   // Reads until the peer closes its side.
   task<std::string> read_to_end();
+  // Writes what the socket takes now, waiting until it takes at least one byte;
+  // returns the bytes written (0 only for empty data).
+  task<size_t> write_some(std::string_view data);
   // Writes every byte of data (which must stay valid until the task ends).
   task<> write_all(std::string_view data);
 
@@ -482,6 +485,19 @@ inline task<std::string> tcp_stream::read_to_end() {
   char chunk[16384];
   while (size_t n = co_await read_some(chunk)) data.append(chunk, n);
   co_return data;
+}
+
+inline task<size_t> tcp_stream::write_some(std::string_view data) {
+  detail::watched_socket& socket = detail::open_or_throw(socket_, "tcp_stream::write_some");
+  if (data.empty()) co_return 0;
+  for (;;) {
+    ssize_t n = ::send(socket.fd(), data.data(), data.size(), MSG_NOSIGNAL);
+    if (n >= 0) co_return static_cast<size_t>(n);
+    int err = errno;
+    if (err == EINTR) continue;
+    if (!detail::would_block(err)) detail::throw_errno(err, "tcp_stream::write_some");
+    co_await socket.ready(TAU_WRITABLE);
+  }
 }
 
 inline task<> tcp_stream::write_all(std::string_view data) {

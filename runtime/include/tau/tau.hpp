@@ -8,6 +8,7 @@
 #endif
 
 #include "tau/blocking.hpp"
+#include "tau/buffered.hpp"
 #include "tau/channel.hpp"
 #include "tau/error.hpp"
 #include "tau/fs.hpp"
@@ -15,6 +16,7 @@
 #include "tau/net.hpp"
 #include "tau/notify.hpp"
 #include "tau/oneshot.hpp"
+#include "tau/rwlock.hpp"
 #include "tau/semaphore.hpp"
 #include "tau/signal.hpp"
 #include "tau/task.hpp"

@@ -1,4 +1,4 @@
-// time.hpp: sleep, sleep_until, timeout and interval on the loop's timers.
+// time.hpp: sleep, sleep_until, timeout, timeout_at and interval on the loop's timers.
 // The loop's timers have millisecond resolution; durations round up.
 #pragma once
 
@@ -57,13 +57,26 @@ inline detail::sleep_awaiter sleep_until(std::chrono::steady_clock::time_point d
   return detail::sleep_awaiter(detail::to_timer_ms(deadline - std::chrono::steady_clock::now()));
 }
 
-// Runs t as its own task; if it has not finished after d, aborts it and throws
-// tau::timed_out.
-template <class T, class Rep, class Period>
-task<T> timeout(std::chrono::duration<Rep, Period> d, task<T> t) {
+namespace detail {
+
+// The point d from now, clamped to the clock's range.
+template <class Rep, class Period>
+std::chrono::steady_clock::time_point deadline_after(std::chrono::duration<Rep, Period> d) {
+  using steady = std::chrono::steady_clock;
+  steady::time_point now = steady::now();
+  if (std::chrono::duration<double>(d) <= std::chrono::duration<double>::zero()) return now;
+  if (std::chrono::duration<double>(d) >= std::chrono::duration<double>(steady::time_point::max() - now))
+    return steady::time_point::max();
+  return now + std::chrono::ceil<steady::duration>(d);
+}
+
+// Runs t as its own task; if it has not finished by deadline, aborts it and throws
+// tau::timed_out. The loop's timers never fire early, so neither does this.
+template <class T>
+task<T> race_deadline(std::chrono::steady_clock::time_point deadline, task<T> t) {
   struct race {
     join_handle<T>* handle;
-    uint64_t ms;
+    std::chrono::steady_clock::time_point deadline;
     std::coroutine_handle<> waiting;
     tau_timer_t* timer = nullptr;
     bool joined = false;
@@ -82,8 +95,9 @@ task<T> timeout(std::chrono::duration<Rep, Period> d, task<T> t) {
     bool await_ready() const noexcept { return handle->is_finished(); }
     void await_suspend(std::coroutine_handle<> h) {
       waiting = h;
-      detail::check(tau_timer_start(&timer, ms, 0, &on_timer, this), "timeout");
-      detail::check(tau_task_join(handle->task_id(), &on_join, this), "timeout");
+      uint64_t ms = to_timer_ms(deadline - std::chrono::steady_clock::now());
+      check(tau_timer_start(&timer, ms, 0, &on_timer, this), "timeout");
+      check(tau_task_join(handle->task_id(), &on_join, this), "timeout");
       joined = true;
     }
     void await_resume() const noexcept {}
@@ -104,7 +118,7 @@ task<T> timeout(std::chrono::duration<Rep, Period> d, task<T> t) {
   abort_guard guard{inner};
   bool elapsed = false;
   {
-    race r{&inner, detail::to_timer_ms(d), {}};
+    race r{&inner, deadline, {}};
     co_await r;
     elapsed = r.elapsed && !inner.is_finished();
   }
@@ -114,6 +128,23 @@ task<T> timeout(std::chrono::duration<Rep, Period> d, task<T> t) {
   } else {
     co_return inner.take();
   }
+}
+
+}  // namespace detail
+
+// Runs t as its own task; if it has not finished after d (counted from when the
+// returned task starts), aborts it and throws tau::timed_out.
+template <class T, class Rep, class Period>
+task<T> timeout(std::chrono::duration<Rep, Period> d, task<T> t) {
+  co_return co_await detail::race_deadline(detail::deadline_after(d), std::move(t));
+}
+
+// Runs t as its own task; if it has not finished by deadline, aborts it and throws
+// tau::timed_out. A deadline already past still starts t, which wins only if it
+// finishes before the loop checks its timers.
+template <class T>
+task<T> timeout_at(std::chrono::steady_clock::time_point deadline, task<T> t) {
+  return detail::race_deadline(deadline, std::move(t));
 }
 
 // Ticks every period; the first tick completes at once. Ticks missed while nobody
