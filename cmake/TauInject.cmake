@@ -4,6 +4,8 @@
 # static and object libraries get the plugin's compile settings (a library built
 # from source into the plugin: the shim first there too, the ABI stamp), and
 # tau-plugin-artifacts.txt lists the plugins so the compiler knows what was built.
+# A project that builds one executable and no library is a program: see
+# _tau_program_from_executable.
 include_guard(GLOBAL)
 include("${CMAKE_CURRENT_LIST_DIR}/TauPlugin.cmake")
 
@@ -17,8 +19,57 @@ function(_tau_collect_targets dir out)
   set(${out} ${targets} PARENT_SCOPE)
 endfunction()
 
+# A program's project: no MODULE or SHARED library, and exactly one executable. The
+# plugin is a MODULE library made from the executable's sources and usage (its
+# sources, include directories, definitions, options, features and link libraries)
+# with the program adapter; the executable itself is left out of the build.
+function(_tau_program_from_executable targets out)
+  set(executables "")
+  foreach(target ${targets})
+    get_target_property(type ${target} TYPE)
+    get_target_property(imported ${target} IMPORTED)
+    if(type STREQUAL "MODULE_LIBRARY" OR type STREQUAL "SHARED_LIBRARY")
+      set(${out} "" PARENT_SCOPE)
+      return()
+    elseif(type STREQUAL "EXECUTABLE" AND NOT imported)
+      list(APPEND executables ${target})
+    endif()
+  endforeach()
+  list(LENGTH executables count)
+  if(NOT count EQUAL 1)
+    set(${out} "" PARENT_SCOPE)
+    return()
+  endif()
+  set(executable ${executables})
+  set(program ${executable}_tau_program)
+  get_target_property(dir ${executable} SOURCE_DIR)
+  get_target_property(sources ${executable} SOURCES)
+  set(absolute "")
+  foreach(source ${sources})
+    if(IS_ABSOLUTE "${source}" OR source MATCHES "^\\$<")
+      list(APPEND absolute "${source}")
+    else()
+      list(APPEND absolute "${dir}/${source}")
+    endif()
+  endforeach()
+  add_library(${program} MODULE ${absolute})
+  foreach(property INCLUDE_DIRECTORIES COMPILE_DEFINITIONS COMPILE_OPTIONS COMPILE_FEATURES LINK_LIBRARIES
+                   LINK_OPTIONS CXX_STANDARD CXX_EXTENSIONS)
+    get_target_property(value ${executable} ${property})
+    if(value)
+      set_target_properties(${program} PROPERTIES ${property} "${value}")
+    endif()
+  endforeach()
+  set_target_properties(${program} PROPERTIES OUTPUT_NAME ${executable})
+  set_target_properties(${executable} PROPERTIES EXCLUDE_FROM_ALL ON)
+  tau_program(${program})
+  set(${out} ${program} PARENT_SCOPE)
+endfunction()
+
 function(_tau_make_plugins)
   _tau_collect_targets("${CMAKE_SOURCE_DIR}" targets)
+  _tau_program_from_executable("${targets}" program)
+  list(APPEND targets ${program})
   set(listing "")
   foreach(target ${targets})
     get_target_property(type ${target} TYPE)

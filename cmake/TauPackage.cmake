@@ -6,7 +6,8 @@ set(TAU_BUILD_CMAKE_DIR ${PROJECT_BINARY_DIR}/share/tau/cmake)
 
 set(TAU_SETTINGS_PATHS "\
 set(TAU_INCLUDE_DIR \"${PROJECT_SOURCE_DIR}/runtime/include\")
-set(TAU_SHIM_INCLUDE_DIR \"${PROJECT_SOURCE_DIR}/shim/include\")")
+set(TAU_SHIM_INCLUDE_DIR \"${PROJECT_SOURCE_DIR}/shim/include\")
+set(TAU_PROGRAM_ADAPTER \"${PROJECT_SOURCE_DIR}/runtime/plugin/program_adapter.cpp\")")
 configure_file(cmake/TauPluginSettings.cmake.in ${TAU_BUILD_CMAKE_DIR}/TauPluginSettings.cmake @ONLY)
 foreach(file ${_tau_cmake_files})
   configure_file(cmake/${file} ${TAU_BUILD_CMAKE_DIR}/${file} COPYONLY)
@@ -15,7 +16,8 @@ endforeach()
 set(TAU_SETTINGS_PATHS "\
 get_filename_component(_tau_prefix \"\${CMAKE_CURRENT_LIST_DIR}/../../..\" ABSOLUTE)
 set(TAU_INCLUDE_DIR \"\${_tau_prefix}/include\")
-set(TAU_SHIM_INCLUDE_DIR \"\${_tau_prefix}/include/tau-shim\")")
+set(TAU_SHIM_INCLUDE_DIR \"\${_tau_prefix}/include/tau-shim\")
+set(TAU_PROGRAM_ADAPTER \"\${_tau_prefix}/share/tau/program_adapter.cpp\")")
 configure_file(cmake/TauPluginSettings.cmake.in ${PROJECT_BINARY_DIR}/install/TauPluginSettings.cmake @ONLY)
 
 include(CMakePackageConfigHelpers)
@@ -30,4 +32,5 @@ install(DIRECTORY shim/include/ DESTINATION include/tau-shim)
 list(TRANSFORM _tau_cmake_files PREPEND cmake/)
 install(FILES ${_tau_cmake_files} ${PROJECT_BINARY_DIR}/install/TauPluginSettings.cmake
   ${TAU_BUILD_CMAKE_DIR}/TauConfigVersion.cmake DESTINATION share/tau/cmake)
+install(FILES runtime/plugin/program_adapter.cpp DESTINATION share/tau)
 install(PROGRAMS scripts/run.sh DESTINATION .)

@@ -32,3 +32,9 @@ function(tau_add_plugin name)
   add_library(${name} MODULE ${ARGN})
   tau_plugin_target(${name})
 endfunction()
+
+# tau_program(TARGET): TARGET, a MODULE library, is a program: its main runs as the
+# plugin (runtime/plugin/program_adapter.cpp). Single-file plugins get it always.
+function(tau_program target)
+  target_sources(${target} PRIVATE ${TAU_PROGRAM_ADAPTER})
+endfunction()

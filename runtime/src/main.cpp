@@ -4,6 +4,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include <cerrno>
 #include <csignal>
 #include <filesystem>
@@ -72,6 +74,42 @@ void on_root_done(void* ctx, tau_task_id id, int status, const char* error) {
   auto* plugin = static_cast<loaded_plugin*>(ctx);
   if (status == TAU_TASK_FAILED) report_failure(plugin->owner, "task " + std::to_string(id) + " failed: " + error);
   tau_task_detach(id, 1);
+}
+
+// Splits an --args string as a POSIX shell splits words (blanks; '...', "..." and
+// backslash escapes; no expansions). nullopt when a quote is left open.
+std::optional<std::vector<std::string>> split_words(const std::string& text) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) words.push_back(std::exchange(word, {}));
+      in_word = false;
+      continue;
+    }
+    in_word = true;
+    if (c == '\'') {
+      size_t end = text.find('\'', i + 1);
+      if (end == std::string::npos) return std::nullopt;
+      word += text.substr(i + 1, end - i - 1);
+      i = end;
+    } else if (c == '"') {
+      for (++i;; ++i) {
+        if (i >= text.size()) return std::nullopt;
+        if (text[i] == '"') break;
+        if (text[i] == '\\' && i + 1 < text.size() && std::strchr("\"\\$`", text[i + 1]) != nullptr) ++i;
+        word += text[i];
+      }
+    } else if (c == '\\' && i + 1 < text.size()) {
+      word += text[++i];
+    } else {
+      word += c;
+    }
+  }
+  if (in_word) words.push_back(word);
+  return words;
 }
 
 // Empty when the whole file was read, else why not.
@@ -148,8 +186,9 @@ void report_leaked_watches() {
                  owner_name(owner).c_str(), count, count == 1 ? "" : "es", count == 1 ? "" : "es", count == 1 ? "" : "s");
 }
 
-int run_plugins(const std::vector<std::string>& arguments, const std::string& input, const load_options& options,
-                double watchdog_seconds, bool watch, const std::string& control_path) {
+int run_plugins(const std::vector<std::string>& arguments, const std::vector<std::optional<std::vector<std::string>>>& program_args,
+                const std::string& input, const load_options& options, double watchdog_seconds, bool watch,
+                const std::string& control_path, const std::string& stdin_program) {
   int exit_code = exit_ok;
   std::optional<std::vector<built_plugin>> libraries = build_plugins(arguments, exit_code);
   if (!libraries) return exit_code;
@@ -162,6 +201,7 @@ int run_plugins(const std::vector<std::string>& arguments, const std::string& in
   // Stable addresses (a deque grows without moving its entries): join callbacks
   // point at the entries, and so does a reload.
   std::deque<plugin_slot> plugins;
+  bool may_run = true;
   for (const built_plugin& built : *libraries) {
     std::string error;
     if (auto plugin = load_plugin(built.library, options, error)) {
@@ -169,6 +209,16 @@ int run_plugins(const std::vector<std::string>& arguments, const std::string& in
       slot.argument = built.library.name;
       slot.source = built.source;
       slot.loaded = std::move(*plugin);
+      size_t index = std::find(arguments.begin(), arguments.end(), slot.argument) - arguments.begin();
+      if (index < program_args.size() && program_args[index]) slot.args = *program_args[index];
+      if (!slot.loaded.program && index < program_args.size() && program_args[index]) {
+        std::fprintf(stderr,
+                     "tau: plugin '%s' is not a program (it defines plugin_init): it takes --input, not arguments "
+                     "(--args, or after --); nothing is run\n",
+                     slot.argument.c_str());
+        exit_code = exit_usage;
+        may_run = false;
+      }
     } else {
       std::fprintf(stderr, "tau: plugin '%s': %s\n", built.library.name.c_str(), error.c_str());
       if (exit_code == exit_ok) exit_code = exit_load_failed;
@@ -177,28 +227,44 @@ int run_plugins(const std::vector<std::string>& arguments, const std::string& in
 
   reloader reload(plugins, input, options, on_root_done);
   g_reloader = &reload;
+  // tau's stdin goes to one program: the one --stdin names, or the only one there is.
+  if (may_run && !stdin_program.empty()) {
+    std::string error;
+    plugin_slot* chosen = reload.find(stdin_program, error);
+    if (chosen != nullptr && !chosen->loaded.program)
+      error = "plugin '" + chosen->argument + "' is not a program (it defines plugin_init)";
+    if (chosen == nullptr || !error.empty()) {
+      std::fprintf(stderr, "tau: --stdin %s: %s; nothing is run\n", stdin_program.c_str(), error.c_str());
+      exit_code = exit_usage;
+      may_run = false;
+    } else {
+      chosen->reads_stdin = true;
+    }
+  } else if (std::count_if(plugins.begin(), plugins.end(), [](const plugin_slot& s) { return s.loaded.program; }) == 1) {
+    std::find_if(plugins.begin(), plugins.end(), [](const plugin_slot& s) { return s.loaded.program; })->reads_stdin =
+        true;
+  }
   // Listening before the plugins start: a tool may connect as soon as the line is out.
   control_socket control(reload, control_path);
-  bool control_ok = true;
-  if (!control_path.empty()) {
+  if (!control_path.empty() && may_run) {
     if (std::string problem = control.listen(); !problem.empty()) {
       std::fprintf(stderr, "tau: cannot listen on control socket '%s': %s; no plugin is run\n",
                    control_path.c_str(), problem.c_str());
       exit_code = exit_usage;
-      control_ok = false;
+      may_run = false;
     } else {
       std::fprintf(stderr, "tau: control socket %s (commands: list, reload NAME, unload NAME, load PATH)\n",
                    control_path.c_str());
     }
   }
   for (plugin_slot& slot : plugins) {
-    if (shutting_down() || !control_ok) break;  // a signal arrived while an earlier process hook ran
+    if (shutting_down() || !may_run) break;  // a signal arrived while an earlier process hook ran
     reload.start(slot);
   }
-  if (watch && control_ok && !shutting_down()) reload.watch();
+  if (watch && may_run && !shutting_down()) reload.watch();
 
   // A signal that arrived inside a process hook already stopped the loop once.
-  if (control_ok && !shutting_down()) runtime_run();
+  if (may_run && !shutting_down()) runtime_run();
   if (g_shutdown_signal != 0 && !join_plugin_threads(shutdown_grace_ms)) {
     for (owner_id owner : running_thread_owners())
       report_failure(owner, "a thread of this plugin was still running " + std::to_string(shutdown_grace_ms / 1000) +
@@ -224,6 +290,17 @@ int run_plugins(const std::vector<std::string>& arguments, const std::string& in
   for (owner_id owner : reload.owners())
     if (failure_count(owner) > 0 && exit_code == exit_ok) exit_code = exit_plugin_failed;
   if (failure_count(host_owner) > 0 && exit_code == exit_ok) exit_code = exit_plugin_failed;
+  // When every plugin is a program, tau ends as a program would: with the first
+  // non-zero status a main returned (its line named it), or 0.
+  bool all_programs = !plugins.empty() && may_run &&
+                      std::all_of(plugins.begin(), plugins.end(), [](const plugin_slot& s) { return s.loaded.program; });
+  if (all_programs && (exit_code == exit_ok || exit_code == exit_plugin_failed)) {
+    for (const program_exit& e : program_exits())
+      if (e.status != 0) {
+        exit_code = e.status;
+        break;
+      }
+  }
   runtime_close();
   watchdog_stop();
   for (plugin_slot& slot : plugins) close_plugin_library(slot.loaded);
@@ -279,6 +356,11 @@ int main(int argc, char** argv) {
                  "Plugin to load and run (repeatable): a CMake project directory, a .cpp file or a built shared "
                  "library");
   auto* input_opt = app.add_option("--input", input, "Bytes handed to every plugin's process hook");
+  std::vector<std::string> args_strings;
+  auto* args_opt = app.add_option("--args", args_strings,
+                                  "Arguments for the program given by the --plugin just before it, split as a shell "
+                                  "splits words (a program is a source that defines main and no plugin_init)")
+                       ->option_text("\"ARG...\"");
   app.add_option("--input-file", input_file, "Read the input bytes from a file")->excludes(input_opt);
   app.add_flag("--allow-unstamped", load.allow_unstamped,
                "Load plugins that carry no tau ABI stamp (built outside tau's plugin compiler)");
@@ -301,6 +383,9 @@ int main(int argc, char** argv) {
   app.footer(
       "A plugin is a CMake project directory, a single .cpp file (both compiled with this\n"
       "host's compiler and flags, cached in the build cache), or a built shared library.\n"
+      "A source that defines main and no plugin_init is a program: its main runs on a\n"
+      "thread of its own, its handlers on the loop; `tau --plugin PROG -- ARG...` (or\n"
+      "--args \"ARG...\" after its --plugin) gives it arguments.\n"
       "SIGHUP (and, with --watch, a change to their sources) rebuilds the source plugins\n"
       "off the loop thread and swaps those that changed, while the others keep running.\n"
       "With --control PATH, tools send commands to the socket (e.g. `echo 'reload NAME' |\n"
@@ -311,6 +396,12 @@ int main(int argc, char** argv) {
       "exits at once (128+N), without unloading plugins. A crash or exit() in plugin code\n"
       "is reported naming the plugin; the status stays the crash's (139 SIGSEGV, 134\n"
       "SIGABRT, ...) or exit()'s.");
+  std::optional<std::vector<std::string>> trailing_args;
+  std::string stdin_program;
+  app.add_option("--stdin", stdin_program,
+                 "The program that reads tau's stdin when several run (the only one does anyway); the others read "
+                 "end-of-file from std::cin")
+      ->option_text("NAME");
   std::vector<std::string> build_sources;
   auto* build = app.add_subcommand("build", "Compile plugin sources into the build cache without running them");
   build->add_option("source", build_sources, "CMake project directory or .cpp file")->required();
@@ -318,7 +409,15 @@ int main(int argc, char** argv) {
   auto* clean = app.add_subcommand("clean", "Remove the build cache, or only the entries of the given sources");
   clean->add_option("source", clean_sources, "Plugin sources whose builds to remove");
   try {
-    app.parse(argc, argv);
+    // What follows `--` goes to the last --plugin, a program, as its arguments.
+    int own_argc = argc;
+    for (int i = 1; i < argc; ++i)
+      if (std::strcmp(argv[i], "--") == 0) {
+        own_argc = i;
+        trailing_args.emplace(argv + i + 1, argv + argc);
+        break;
+      }
+    app.parse(own_argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
@@ -353,6 +452,42 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tau: no plugin given; use --plugin PATH (see --help)\n");
     return exit_usage;
   }
+  // Each program's arguments: --args after its --plugin, or what follows `--` for the last one.
+  std::vector<std::optional<std::vector<std::string>>> program_args(plugins.size());
+  {
+    size_t plugin_index = 0, args_index = 0;
+    for (const CLI::Option* option : app.parse_order()) {
+      if (option->get_name() == "--plugin") ++plugin_index;
+      if (option != args_opt) continue;
+      const std::string& text = args_strings[args_index++];
+      if (plugin_index == 0) {
+        std::fprintf(stderr, "tau: --args \"%s\" comes before any --plugin; give it right after the program's --plugin\n",
+                     text.c_str());
+        return exit_usage;
+      }
+      if (program_args[plugin_index - 1]) {
+        std::fprintf(stderr, "tau: plugin '%s' is given --args twice\n", plugins[plugin_index - 1].c_str());
+        return exit_usage;
+      }
+      auto words = split_words(text);
+      if (!words) {
+        std::fprintf(stderr, "tau: --args \"%s\": a quote is not closed\n", text.c_str());
+        return exit_usage;
+      }
+      program_args[plugin_index - 1] = std::move(*words);
+    }
+    if (trailing_args) {
+      if (plugins.empty()) {
+        std::fprintf(stderr, "tau: arguments after -- are for a program, but no --plugin is given\n");
+        return exit_usage;
+      }
+      if (program_args.back()) {
+        std::fprintf(stderr, "tau: plugin '%s' is given both --args and arguments after --\n", plugins.back().c_str());
+        return exit_usage;
+      }
+      program_args.back() = std::move(*trailing_args);
+    }
+  }
   if (std::string twice = find_plugin_named_twice(plugins); !twice.empty()) {
     std::fprintf(stderr, "tau: %s\n", twice.c_str());
     return exit_usage;
@@ -369,5 +504,5 @@ int main(int argc, char** argv) {
       return exit_usage;
     }
   }
-  return run_plugins(plugins, input, load, watchdog_seconds, watch, control_path);
+  return run_plugins(plugins, program_args, input, load, watchdog_seconds, watch, control_path, stdin_program);
 }

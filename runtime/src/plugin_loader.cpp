@@ -7,6 +7,7 @@
 #include <elf.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <vector>
@@ -43,17 +44,18 @@ bool read_at(std::ifstream& in, uint64_t offset, T* out, size_t count = 1) {
   return static_cast<size_t>(in.gcount()) == sizeof(T) * count;
 }
 
-// Calls visit(symbol, name) for each entry of a 64-bit ELF file's dynamic symbol
-// table; false when it has no readable one.
+// Calls visit(symbol, name) for each entry of a 64-bit ELF file's symbol table of
+// the given type (SHT_DYNSYM, the dynamic one; SHT_SYMTAB, the full one, which a
+// stripped library lacks); false when it has no readable one.
 template <class Visit>
-bool for_each_dynamic_symbol(const std::string& path, Visit visit) {
+bool for_each_symbol(const std::string& path, uint32_t table_type, Visit visit) {
   std::ifstream in(path, std::ios::binary);
   Elf64_Ehdr header{};
   if (!read_at(in, 0, &header) || header.e_shentsize != sizeof(Elf64_Shdr) || header.e_shnum == 0) return false;
   std::vector<Elf64_Shdr> sections(header.e_shnum);
   if (!read_at(in, header.e_shoff, sections.data(), sections.size())) return false;
   for (const Elf64_Shdr& table : sections) {
-    if (table.sh_type != SHT_DYNSYM || table.sh_entsize != sizeof(Elf64_Sym) || table.sh_link >= sections.size())
+    if (table.sh_type != table_type || table.sh_entsize != sizeof(Elf64_Sym) || table.sh_link >= sections.size())
       continue;
     std::vector<Elf64_Sym> symbols(table.sh_size / sizeof(Elf64_Sym));
     std::string names(sections[table.sh_link].sh_size, '\0');
@@ -67,17 +69,44 @@ bool for_each_dynamic_symbol(const std::string& path, Visit visit) {
   return false;
 }
 
-// Whether the dynamic symbol table defines plugin_init (what dlsym would find);
-// nullopt when it has no readable one, and dlsym decides.
-std::optional<bool> exports_plugin_init(const std::string& path) {
-  bool found = false;
-  bool readable = for_each_dynamic_symbol(path, [&](const Elf64_Sym& symbol, const char* name) {
-    found |= std::strcmp(name, "plugin_init") == 0 && symbol.st_shndx != SHN_UNDEF &&
-             ELF64_ST_BIND(symbol.st_info) != STB_LOCAL;
-  });
-  if (!readable) return {};
-  return found;
+template <class Visit>
+bool for_each_dynamic_symbol(const std::string& path, Visit visit) {
+  return for_each_symbol(path, SHT_DYNSYM, visit);
 }
+
+bool defined(const Elf64_Sym& symbol) { return symbol.st_shndx != SHN_UNDEF; }
+
+// What a library's entry point is, read from its symbol tables without running it:
+// its own plugin_init, or the program adapter's (runtime/plugin/program_adapter.cpp,
+// which plugin_init aliases weakly) in front of a main.
+enum class entry_point { unknown, none, plugin, program, plugin_and_main, neither };
+
+entry_point entry_point_of(const std::string& path) {
+  std::optional<Elf64_Addr> plugin_init, adapter_init;
+  bool readable = for_each_dynamic_symbol(path, [&](const Elf64_Sym& symbol, const char* name) {
+    if (!defined(symbol) || ELF64_ST_BIND(symbol.st_info) == STB_LOCAL) return;
+    if (std::strcmp(name, "plugin_init") == 0) plugin_init = symbol.st_value;
+    else if (std::strcmp(name, "tau_program_plugin_init") == 0) adapter_init = symbol.st_value;
+  });
+  if (!readable) return entry_point::unknown;  // dlsym decides
+  if (!plugin_init) return entry_point::none;
+  if (!adapter_init) return entry_point::plugin;
+  bool has_main = false;
+  // main is hidden in a plugin: only the full symbol table shows it.
+  bool full = for_each_symbol(path, SHT_SYMTAB, [&](const Elf64_Sym& symbol, const char* name) {
+    has_main |= defined(symbol) && ELF64_ST_TYPE(symbol.st_info) == STT_FUNC && std::strcmp(name, "main") == 0;
+  });
+  if (*plugin_init != *adapter_init) return has_main ? entry_point::plugin_and_main : entry_point::plugin;
+  if (!full) return entry_point::program;  // stripped: the adapter's plugin_init says if main is missing
+  return has_main ? entry_point::program : entry_point::neither;
+}
+
+// What the program adapter's plugin_init answers when the plugin has no main.
+constexpr int program_without_main = 127;
+
+constexpr const char* no_entry_point =
+    "defines neither plugin_init nor main (a plugin defines extern \"C\" int plugin_init(PluginHooks*), "
+    "declared in <tau/plugin.h>; a program defines main)";
 
 // Libraries whose plugin_init ran but which were refused: what init started on the
 // loop may still call into them, so they are unmapped only after the runtime closed.
@@ -115,8 +144,13 @@ bool check_plugin_library(const plugin_library& library, const load_options& opt
       return false;
     }
   }
-  if (exports_plugin_init(path) == false) {
+  entry_point entry = entry_point_of(path);
+  if (entry == entry_point::none) {
     error = "does not export plugin_init (define extern \"C\" int plugin_init(PluginHooks*), declared in <tau/plugin.h>)";
+    return false;
+  }
+  if (entry == entry_point::neither) {
+    error = no_entry_point;
     return false;
   }
   return true;
@@ -141,9 +175,14 @@ std::optional<loaded_plugin> load_plugin(const plugin_library& library_file, con
     error = "does not export plugin_init (define extern \"C\" int plugin_init(PluginHooks*), declared in <tau/plugin.h>)";
     return std::nullopt;
   }
+  entry_point entry = entry_point_of(path);
+  if (entry == entry_point::plugin_and_main)
+    std::fprintf(stderr, "tau: plugin '%s' defines both plugin_init and main: it runs as a plugin (its plugin_init); "
+                 "main is not called\n", library_file.name.c_str());
   loaded_plugin plugin;
   plugin.path = path;
   plugin.library = library;
+  plugin.program = entry == entry_point::program;
   plugin.destroy = reinterpret_cast<tau_plugin_destroy_fn>(dlsym(library, "plugin_destroy"));
   plugin.owner = register_owner(library_file.name);
   record_plugin_library(plugin.owner, library);
@@ -154,6 +193,7 @@ std::optional<loaded_plugin> load_plugin(const plugin_library& library_file, con
   bool returned = guarded_call(plugin.owner, "plugin_init", [&] { rc = init(&plugin.hooks); });
   if (!returned || rc != 0 || plugin.hooks.process == nullptr) {
     if (!returned) error = "plugin_init threw an exception";
+    else if (rc == program_without_main && plugin.program) error = no_entry_point;  // a stripped library
     else if (rc != 0) error = "plugin_init failed with code " + std::to_string(rc);
     else error = "plugin_init did not set hooks->process";
     if (returned && rc == 0 && plugin.destroy != nullptr)

@@ -15,6 +15,9 @@ struct loaded_plugin {
   PluginHooks hooks{};
   tau_plugin_destroy_fn destroy = nullptr;
   owner_id owner = host_owner;
+  // A program: its main runs through the program adapter, and its process hook
+  // gets its argv rather than the --input bytes.
+  bool program = false;
 };
 
 struct load_options {

@@ -116,9 +116,16 @@ void reloader::start(plugin_slot& slot) {
   loaded_plugin& plugin = slot.loaded;
   slot.loaded_file = file_id(plugin.path);
   owners_.push_back(plugin.owner);
-  const auto* data = reinterpret_cast<const uint8_t*>(input_.data());
+  // A program gets, NUL-separated, whether it reads tau's stdin, then its argv: its
+  // name, then its arguments (runtime/plugin/program_adapter.cpp).
+  // Its name: a single source's, or the library's (a CMake project's executable target).
+  std::string name = short_names(slot.source.kind == plugin_kind::single_file ? slot.argument : plugin.path)[1];
+  std::string argv = (slot.reads_stdin ? "stdin" : "-") + std::string(1, '\0') + name;
+  for (const std::string& arg : slot.args) argv += '\0' + arg;
+  const std::string& input = plugin.program ? argv : input_;
+  const auto* data = reinterpret_cast<const uint8_t*>(input.data());
   tau_task_id root = 0;
-  guarded_call(plugin.owner, "process", [&] { root = plugin.hooks.process(data, input_.size()); });
+  guarded_call(plugin.owner, "process", [&] { root = plugin.hooks.process(data, input.size()); });
   if (root != 0 && tau_task_join(root, on_root_done_, &plugin) != 0)
     report_failure(plugin.owner, "process returned unknown task id " + std::to_string(root));
 }

@@ -26,6 +26,8 @@ using reply_fn = std::function<void(bool ok, const std::string& text)>;
 // A plugin the host runs: what the user named, and what is loaded for it now.
 struct plugin_slot {
   std::string argument;
+  std::vector<std::string> args;  // a program's arguments (argv[1...])
+  bool reads_stdin = false;       // the program that reads tau's stdin (--stdin)
   plugin_source source;
   loaded_plugin loaded;  // library == nullptr while it is swapped, after it failed to load, or unloaded
   std::pair<dev_t, ino_t> loaded_file{};  // the library file loaded (a rebuild that is a cache hit finds it)

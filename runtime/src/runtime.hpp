@@ -49,6 +49,12 @@ bool runtime_open();
 void begin_shutdown();
 bool shutting_down();
 void shutdown_reset();
+// What tau_program_exit recorded: which program's main returned what, in order.
+struct program_exit {
+  owner_id owner;
+  int status;
+};
+std::vector<program_exit> program_exits();
 
 // The owner callbacks registered now belong to: on the loop thread the owner of the
 // running callback, on a plugin thread its plugin, elsewhere the host.

@@ -27,6 +27,9 @@ std::mutex g_mutex;
 std::vector<tau_shutdown_watch*> g_watches;
 std::vector<owner_id> g_ended_owners;
 std::atomic<bool> g_host_shutdown{false};
+// Programs whose main returned, in the order they did.
+std::mutex g_exits_mutex;
+std::vector<program_exit> g_program_exits;
 
 bool owner_ended(owner_id owner) {
   return owner != host_owner &&
@@ -78,7 +81,16 @@ void forget_shutdown_watches_of(owner_id owner) {
   });
 }
 
+std::vector<program_exit> program_exits() {
+  std::lock_guard lock(g_exits_mutex);
+  return g_program_exits;
+}
+
 void shutdown_reset() {
+  {
+    std::lock_guard lock(g_exits_mutex);
+    g_program_exits.clear();
+  }
   std::lock_guard lock(g_mutex);
   for (tau_shutdown_watch* w : g_watches) delete w;
   g_watches.clear();
@@ -113,6 +125,16 @@ void tau_shutdown_watch_stop(tau_shutdown_watch_t* watch) {
   if (it == g_watches.end()) return;
   g_watches.erase(it);
   delete watch;
+}
+
+void tau_program_exit(int status) {
+  owner_id owner = current_owner();
+  if (owner == host_owner) return;
+  {
+    std::lock_guard lock(g_exits_mutex);
+    g_program_exits.push_back({owner, status});
+  }
+  tau_plugin_end();
 }
 
 void tau_plugin_end(void) {

@@ -217,6 +217,12 @@ TAU_API void tau_shutdown_watch_stop(tau_shutdown_watch_t* watch);
  * work they held stops keeping the host alive. Any thread of the plugin. */
 TAU_API void tau_plugin_end(void);
 
+/* A program's main returned status (tau's program adapter calls it on main's
+ * thread): tau_plugin_end, and the status is recorded. When every plugin tau runs is
+ * a program, tau exits with the first non-zero status (or 0). Any thread of the
+ * plugin. */
+TAU_API void tau_program_exit(int status);
+
 /* ---- signals ----------------------------------------------------------- */
 
 typedef struct tau_signal tau_signal_t;
