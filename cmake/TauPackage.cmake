@@ -20,6 +20,27 @@ set(TAU_SHIM_INCLUDE_DIR \"\${_tau_prefix}/include/tau-shim\")
 set(TAU_PROGRAM_ADAPTER \"\${_tau_prefix}/share/tau/program_adapter.cpp\")")
 configure_file(cmake/TauPluginSettings.cmake.in ${PROJECT_BINARY_DIR}/install/TauPluginSettings.cmake @ONLY)
 
+# The same settings for a plugin built without CMake, as compiler flags: tau.pc
+# (pkg-config) and `tau --info --json`. {include} and {shim} stand for tau's and the
+# shim's include directories, which differ between the build tree and dist/. The
+# stamp's header is found on the include path: pkg-config does not quote the
+# argument of -include, so a path with a space would break.
+string(JOIN " " TAU_PLUGIN_CFLAGS -std=c++${CMAKE_CXX_STANDARD} -fPIC -isystem {shim} -isystem {include}
+  ${TAU_PLUGIN_COMPILE_OPTIONS} -include tau/abi_stamp_record.h)
+string(JOIN " " TAU_PLUGIN_LDFLAGS -shared ${TAU_PLUGIN_LINK_OPTIONS})
+string(REPLACE "{include}" "\${includedir}" TAU_PC_CFLAGS "${TAU_PLUGIN_CFLAGS}")
+string(REPLACE "{shim}" "\${shimincludedir}" TAU_PC_CFLAGS "${TAU_PC_CFLAGS}")
+set(TAU_PC_LDFLAGS "${TAU_PLUGIN_LDFLAGS}")
+set(TAU_PC_PATHS "\
+includedir=${PROJECT_SOURCE_DIR}/runtime/include
+shimincludedir=${PROJECT_SOURCE_DIR}/shim/include")
+configure_file(cmake/tau.pc.in ${PROJECT_BINARY_DIR}/lib/pkgconfig/tau.pc @ONLY)
+set(TAU_PC_PATHS "\
+prefix=\${pcfiledir}/../..
+includedir=\${prefix}/include
+shimincludedir=\${prefix}/include/tau-shim")
+configure_file(cmake/tau.pc.in ${PROJECT_BINARY_DIR}/install/tau.pc @ONLY)
+
 include(CMakePackageConfigHelpers)
 write_basic_package_version_file(${TAU_BUILD_CMAKE_DIR}/TauConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY ExactVersion)
@@ -33,4 +54,5 @@ list(TRANSFORM _tau_cmake_files PREPEND cmake/)
 install(FILES ${_tau_cmake_files} ${PROJECT_BINARY_DIR}/install/TauPluginSettings.cmake
   ${TAU_BUILD_CMAKE_DIR}/TauConfigVersion.cmake DESTINATION share/tau/cmake)
 install(FILES runtime/plugin/program_adapter.cpp DESTINATION share/tau)
+install(FILES ${PROJECT_BINARY_DIR}/install/tau.pc DESTINATION lib/pkgconfig)
 install(PROGRAMS scripts/run.sh DESTINATION .)

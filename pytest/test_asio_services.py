@@ -1,11 +1,12 @@
 """The shim's remaining Asio services: the resolver on the host's blocking pool,
 signal_set on the host's signal watches, and system_executor / thread_pool on the
 loop thread, with no thread of their own."""
+import pathlib
 import signal
 import subprocess
 
 
-from conftest import REPO
+REPO = pathlib.Path(__file__).resolve().parent.parent
 
 ASIO = REPO / "pytest" / "sources" / "asio"
 

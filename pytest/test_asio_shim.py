@@ -1,11 +1,12 @@
 """Unmodified Boost.Asio plugins on the shared loop, through tau's Asio shim."""
+import pathlib
 import signal
 import socket
 import subprocess
 
 import pytest
 
-from conftest import REPO
+REPO = pathlib.Path(__file__).resolve().parent.parent
 
 ASIO = REPO / "pytest" / "sources" / "asio"
 

@@ -1,12 +1,13 @@
 """Plain Asio with threads of its own (pytest/sources/asio/asio_threads.cpp): threads
 parked in io_context::run() while every handler runs on the loop thread."""
+import pathlib
 import re
 import signal
 import subprocess
 
 import pytest
 
-from conftest import REPO
+REPO = pathlib.Path(__file__).resolve().parent.parent
 
 PLUGIN = REPO / "pytest" / "sources" / "asio" / "asio_threads.cpp"
 

@@ -2,13 +2,14 @@
 with their table; server and clients also run as two processes; each fault the
 plugins can inject (a flipped byte, a connection closed early, memory kept) fails the
 run with its reason; SIGINT stops a run cleanly."""
+import pathlib
 import re
 import signal
 import subprocess
 
 import pytest
 
-from conftest import REPO
+REPO = pathlib.Path(__file__).resolve().parent.parent
 
 SOAK = REPO / "bench" / "soak"
 FLAVOURS = ["tau", "asio"]

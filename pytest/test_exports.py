@@ -1,8 +1,9 @@
 """The host exports the tau_* C ABI of tau.h, and nothing of its own besides."""
+import pathlib
 import re
 import subprocess
 
-from conftest import REPO
+REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
 def declared_functions():

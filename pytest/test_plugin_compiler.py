@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from conftest import REPO
+REPO = pathlib.Path(__file__).resolve().parent.parent
 from test_abi_stamp import records_of
 
 SOURCES = REPO / "pytest" / "sources"

@@ -380,6 +380,11 @@ int main(int argc, char** argv) {
                "Watch the sources of plugins given as source; when they change, rebuild (off the loop thread) and "
                "swap the plugin while the others keep running. Runs until SIGINT/SIGTERM");
   app.add_flag("--info", info, "Describe this build: versions, compiler and flags, ABI, cache");
+  bool json = false;
+  app.add_flag("--json", json,
+               "With --info: one JSON object for tools, with the flags a plugin built without CMake "
+               "needs (plugin_cflags, plugin_ldflags)")
+      ->needs("--info");
   app.footer(
       "A plugin is a CMake project directory, a single .cpp file (both compiled with this\n"
       "host's compiler and flags, cached in the build cache), or a built shared library.\n"
@@ -426,7 +431,7 @@ int main(int argc, char** argv) {
   }
 
   if (info) {
-    print_info(stdout);
+    json ? print_info_json(stdout) : print_info(stdout);
     return exit_ok;
   }
   if (*build) {
