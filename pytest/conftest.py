@@ -1,10 +1,7 @@
 """Shared fixtures: where the built host and plugins are, and how to run tau."""
 import os
 import pathlib
-import signal
 import subprocess
-import threading
-import time
 
 import pytest
 
@@ -47,58 +44,6 @@ class Tau:
     def start(self, *args) -> subprocess.Popen:
         return subprocess.Popen([str(self.binary), *map(str, args)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
-
-
-class Running:
-    """tau in the background, its output lines collected as they come."""
-
-    def __init__(self, tau, env, *plugins, options=()):
-        """plugins: each a --plugin argument, or "--watch"; options: more arguments."""
-        args = [arg for p in plugins for arg in ((p,) if p == "--watch" else ("--plugin", str(p)))]
-        args += [str(o) for o in options]
-        self.proc = subprocess.Popen([str(tau.binary), *args], env=env, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines = {"stdout": [], "stderr": []}
-        self.changed = threading.Condition()
-        self.readers = [threading.Thread(target=self._read, args=(name,), daemon=True) for name in self.lines]
-        for r in self.readers:
-            r.start()
-
-    def _read(self, name):
-        for line in getattr(self.proc, name):
-            with self.changed:
-                self.lines[name].append(line.rstrip("\n"))
-                self.changed.notify_all()
-
-    def wait_for(self, name, text, timeout=120, after=0):
-        """The index of the first line from index `after` on that contains text."""
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while True:
-                for i, line in enumerate(self.lines[name][after:], after):
-                    if text in line:
-                        return i
-                left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None and all(not r.is_alive() for r in self.readers):
-                    raise AssertionError(f"no {text!r} in {name} within {timeout}s:\n" + "\n".join(self.lines[name]))
-                self.changed.wait(min(left, 0.5))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        self.proc.wait(timeout=60)
-        for r in self.readers:
-            r.join(timeout=10)
-        return self.proc.returncode
-
-    def mappings_of(self, library_name):
-        """The distinct files mapped under that name: (inode, deleted?)."""
-        found = set()
-        for line in pathlib.Path(f"/proc/{self.proc.pid}/maps").read_text().splitlines():
-            if library_name in line:
-                fields = line.split()
-                found.add((fields[4], line.endswith("(deleted)")))
-        return found
 
 
 @pytest.fixture(scope="module")

@@ -4,34 +4,13 @@ ok or error:."""
 import os
 import pathlib
 import shutil
-import socket
 import tempfile
 
 import pytest
 
-from conftest import Running
+from live_tau import Running, ask
 
 SOURCES = pathlib.Path(__file__).resolve().parent / "sources" / "reload"
-
-
-def ask(path, *commands):
-    """Sends the commands on one connection, shuts down its side and reads every
-    answer until tau closes the connection. Returns the lines."""
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(120)
-        s.connect(str(path))
-        s.sendall("".join(c + "\n" for c in commands).encode())
-        s.shutdown(socket.SHUT_WR)
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    return data.decode().splitlines()
-
-
-def sanitized(tau):
-    info = tau.run("--info").stdout
-    return any(line.split(":", 1)[1].strip() != "none" for line in info.splitlines()
-               if line.strip().startswith("sanitizers:"))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import Running
+from live_tau import Running
 
 ECHO = pathlib.Path("/usr/share/doc/libboost1.81-doc/examples/libs/asio/example/cpp11/echo")
 SERVER = ECHO / "async_tcp_echo_server.cpp"

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import Running
+from live_tau import Running
 
 SOURCES = pathlib.Path(__file__).resolve().parent / "sources" / "reload"
 

@@ -6,8 +6,7 @@ import tempfile
 
 import pytest
 
-from conftest import Running
-from test_control import ask
+from live_tau import Running, ask
 
 EXIT_USAGE = 2
 TICKER = pathlib.Path(__file__).resolve().parent.parent / "sources" / "reload" / "ticker.cpp"
