@@ -1,5 +1,6 @@
 """tau running in the background, for the tests that talk to it while it runs:
 its output lines as they come, and its control socket (--control)."""
+import pathlib
 import signal
 import socket
 import subprocess

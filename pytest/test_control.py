@@ -13,6 +13,12 @@ from live_tau import Running, ask
 SOURCES = pathlib.Path(__file__).resolve().parent / "sources" / "reload"
 
 
+def sanitized(tau):
+    info = tau.run("--info").stdout
+    return any(line.split(":", 1)[1].strip() != "none" for line in info.splitlines()
+               if line.strip().startswith("sanitizers:"))
+
+
 @pytest.fixture
 def socket_dir():
     """A short directory for the socket (a Unix socket's path has at most 107 bytes)."""
