@@ -1,7 +1,9 @@
 """Shared fixtures: where the built host and plugins are, and how to run tau."""
 import os
 import pathlib
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -44,6 +46,15 @@ class Tau:
     def start(self, *args) -> subprocess.Popen:
         return subprocess.Popen([str(self.binary), *map(str, args)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+
+
+@pytest.fixture
+def socket_dir():
+    """A short directory for a control socket (a Unix socket's path has at most 107
+    bytes; pytest's tmp_path can be longer)."""
+    d = tempfile.mkdtemp(prefix="tau-control-")
+    yield pathlib.Path(d)
+    shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

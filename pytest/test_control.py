@@ -4,7 +4,6 @@ ok or error:."""
 import os
 import pathlib
 import shutil
-import tempfile
 
 import pytest
 
@@ -17,14 +16,6 @@ def sanitized(tau):
     info = tau.run("--info").stdout
     return any(line.split(":", 1)[1].strip() != "none" for line in info.splitlines()
                if line.strip().startswith("sanitizers:"))
-
-
-@pytest.fixture
-def socket_dir():
-    """A short directory for the socket (a Unix socket's path has at most 107 bytes)."""
-    d = tempfile.mkdtemp(prefix="tau-control-")
-    yield pathlib.Path(d)
-    shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture

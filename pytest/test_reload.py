@@ -27,6 +27,19 @@ def edit(path, old, new):
     path.write_text(path.read_text().replace(old, new))
 
 
+def assert_swapped_without_stalling(run, library_name, old_library, build_seconds):
+    """Only the new build of the library is mapped (the old one is gone, not merely
+    deleted), and the ticker kept ticking while it was rebuilt: the loop never stood
+    still for anything like the build's length."""
+    now = run.mappings_of(library_name)
+    assert len(now) == 1 and now != old_library, (old_library, now)
+    assert not any(deleted for _, deleted in now)
+    ticks = [int(line.split()[1]) for line in run.lines["stdout"] if line.startswith("tick ")]
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert build_seconds > 0.5, "the build is too quick to tell"
+    assert max(gaps) < build_seconds * 1000 / 2, (max(gaps), build_seconds)
+
+
 def test_sighup_reloads_the_edited_plugin_while_the_other_keeps_ticking(tau, env, plugins):
     ticker, server = plugins
     for p in plugins:
@@ -46,16 +59,7 @@ def test_sighup_reloads_the_edited_plugin_while_the_other_keeps_ticking(tau, env
         assert f"tau: plugin '{ticker}': unchanged" in err
         assert "tau: building plugin '" + str(server) + "': compiling" in err
         build_seconds = float(re.search(r"build ([0-9.]+) s, swap ([0-9]+) ms", err[reloaded])[1])
-        # Only the new library is mapped: the old one is gone (not merely deleted).
-        now = run.mappings_of("libserver.so")
-        assert len(now) == 1 and now != old_library, (old_library, now)
-        assert not any(deleted for _, deleted in now)
-        # The ticker kept ticking while the server was rebuilt: the loop never stood
-        # still for anything like the build's length.
-        ticks = [int(line.split()[1]) for line in run.lines["stdout"] if line.startswith("tick ")]
-        gaps = [b - a for a, b in zip(ticks, ticks[1:])]
-        assert build_seconds > 0.5, "the server's build is too quick to tell"
-        assert max(gaps) < build_seconds * 1000 / 2, (max(gaps), build_seconds)
+        assert_swapped_without_stalling(run, "libserver.so", old_library, build_seconds)
     finally:
         code = run.stop()
     assert code == 130, "\n".join(run.lines["stderr"][-60:])
@@ -212,13 +216,7 @@ def test_watch_hands_the_listener_and_a_connected_client_to_the_new_build(tau, e
         reloaded = err[run.wait_for("stderr", f"tau: plugin '{server}' reloaded: build ")]
         build_seconds = float(re.search(r"build ([0-9.]+) s, swap ([0-9]+) ms", reloaded)[1])
         assert latency < build_seconds + 10, (latency, build_seconds)
-        now = run.mappings_of("libhandover_server.so")
-        assert len(now) == 1 and now != old_library, (old_library, now)
-        assert not any(deleted for _, deleted in now)
-        ticks = [int(line.split()[1]) for line in run.lines["stdout"] if line.startswith("tick ")]
-        gaps = [b - a for a, b in zip(ticks, ticks[1:])]
-        assert build_seconds > 0.5, "the server's build is too quick to tell"
-        assert max(gaps) < build_seconds * 1000 / 2, (max(gaps), build_seconds)
+        assert_swapped_without_stalling(run, "libhandover_server.so", old_library, build_seconds)
         print(f"reload latency (save to new code answering): {latency:.2f} s; {reloaded}")
     finally:
         if client:

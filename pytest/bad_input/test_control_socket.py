@@ -2,7 +2,6 @@
 import pathlib
 import shutil
 import socket
-import tempfile
 
 import pytest
 
@@ -10,13 +9,6 @@ from live_tau import Running, ask
 
 EXIT_USAGE = 2
 TICKER = pathlib.Path(__file__).resolve().parent.parent / "sources" / "reload" / "ticker.cpp"
-
-
-@pytest.fixture
-def socket_dir():
-    d = tempfile.mkdtemp(prefix="tau-control-")
-    yield pathlib.Path(d)
-    shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture

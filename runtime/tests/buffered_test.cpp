@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "connected_pair.hpp"
 #include "runtime_fixture.hpp"
 #include "tau/time.hpp"
 
@@ -20,19 +21,6 @@ namespace {
 
 using buffered_test = runtime_test;
 
-struct connected_pair {
-  tau::tcp_stream client;
-  tau::tcp_stream server;
-};
-
-// A client and the server side of its connection. The listener queues the
-// connection until accept, so connecting first needs no second task.
-tau::task<connected_pair> connect_pair() {
-  auto listener = tau::tcp_listener::bind("127.0.0.1", 0);
-  auto client = co_await tau::tcp_stream::connect("127.0.0.1", listener.local_port());
-  auto server = co_await listener.accept();
-  co_return connected_pair{std::move(client), std::move(server)};
-}
 
 // Waits until the reader has taken in exactly `expected` and is waiting for more.
 tau::task<> until_buffered(const tau::buffered_reader& reader, std::string expected) {

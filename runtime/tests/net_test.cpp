@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "connected_pair.hpp"
 #include "runtime_fixture.hpp"
 #include "tau/task.hpp"
 #include "tau/time.hpp"
@@ -56,19 +57,6 @@ bool run_until_idle(std::chrono::milliseconds limit) {
 
 bool fd_is_open(int fd) { return fd >= 0 && ::fcntl(fd, F_GETFD) != -1; }
 
-struct connected_pair {
-  tau::tcp_stream client;
-  tau::tcp_stream server;
-};
-
-// A client and the server side of its connection. The listener queues the
-// connection until accept, so connecting first needs no second task.
-tau::task<connected_pair> connect_pair() {
-  auto listener = tau::tcp_listener::bind("127.0.0.1", 0);
-  auto client = co_await tau::tcp_stream::connect("127.0.0.1", listener.local_port());
-  auto server = co_await listener.accept();
-  co_return connected_pair{std::move(client), std::move(server)};
-}
 
 std::string pattern(size_t size, unsigned seed) {
   std::string data(size, '\0');
