@@ -43,7 +43,7 @@ def text(result, builds: list, processes: list) -> str:
         out += [f"$ export {k}={shlex.quote(v)}" for k, v in sorted(p.env.items())]
         out.append(f"$ {shlex.join(p.command)}" if p.command else "$ (command unknown)")
         out += [f"problem: {pr}" for pr in p.problems]
-        out += _section("stdin/--input", p.input)
+        out += _section("--input (a line per plugin)", p.input)
         out += _section("stdout", p.stdout)
         out += _section("stderr", p.stderr)
     if not builds and not processes:
