@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from harness import config, manifest, report, results  # noqa: E402
+from harness import config, history, manifest, report, results  # noqa: E402
 from harness.suite import Suite  # noqa: E402
 
 CASES = manifest.load_all()
@@ -31,6 +31,12 @@ def case_params():
             marks.append(pytest.mark.xfail(reason=f"{blamed}: {case.xfail_reason}", strict=False))
         params.append(pytest.param(case, id=case.name, marks=marks))
     return params
+
+
+def pytest_addoption(parser):
+    parser.addoption("--compat-diff", action="store_true",
+                     help="at the end, print what changed since the previous run of the compatibility suite "
+                          "(reports/history.jsonl): newly passing and newly failing cases (as python3 -m harness.diff)")
 
 
 def pytest_generate_tests(metafunc):
@@ -74,13 +80,28 @@ def suite(request, tmp_path_factory) -> Suite:
 
 
 def pytest_sessionfinish(session, exitstatus):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    show_diff = session.config.getoption("--compat-diff", default=False)
     if _suite is None or not any(r.status != results.NOT_RUN for r in _suite.results.values()):
+        if show_diff and reporter:  # nothing ran: the last two recorded runs
+            runs = history.load(history.path())
+            if runs:
+                d = history.diff(runs[-2] if len(runs) > 1 else None, runs[-1])
+                for line in history.format_diff(d):
+                    reporter.write_line(line)
         return
     doc = _suite.document()
+    record = history.record(doc, history.path())
     results.write(doc)
     path = report.render(doc)
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter:
         t = doc["totals"]
+        d = record["diff"]
         reporter.write_line(f"compat: {t['passed']}/{t['run']} cases passed ({t['cases']} in the suite); "
                             f"report: {path}")
+        if show_diff:
+            for line in history.format_diff(d):
+                reporter.write_line(line)
+        elif d["previous"] is not None:
+            reporter.write_line(f"compat: since the previous run: {len(d['newly_passing'])} newly passing, "
+                                f"{len(d['newly_failing'])} newly failing (--compat-diff for the list)")

@@ -24,7 +24,9 @@ class Build:
     seconds: float
     compiled: bool  # False: served from the cache
     first_error: str = ""
-    log: str = ""
+    log: str = ""  # the build's output (stderr, and stdout when it failed)
+    command: list[str] = dataclasses.field(default_factory=list)  # for the case's log
+    exit_code: int | None = None  # None: it did not finish
 
 
 def first_compiler_error(log: str) -> str:
@@ -44,19 +46,20 @@ def build_env() -> dict:
 
 def build_one(plugin_dir: pathlib.Path) -> Build:
     start = time.monotonic()
+    command = [str(config.tau_binary()), "build", str(plugin_dir)]
     try:
-        r = subprocess.run([str(config.tau_binary()), "build", str(plugin_dir)], capture_output=True,
+        r = subprocess.run(command, capture_output=True,
                            text=True, timeout=BUILD_TIMEOUT, env=build_env(), stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return Build(plugin_dir, False, None, time.monotonic() - start, True,
-                     f"build did not finish in {BUILD_TIMEOUT:.0f}s")
+                     f"build did not finish in {BUILD_TIMEOUT:.0f}s", command=command)
     seconds = time.monotonic() - start
     compiled = "compiling" in r.stderr
     if r.returncode != 0:
         log = r.stdout + r.stderr
-        return Build(plugin_dir, False, None, seconds, compiled, first_compiler_error(log), log)
+        return Build(plugin_dir, False, None, seconds, compiled, first_compiler_error(log), log, command, r.returncode)
     library = pathlib.Path(r.stdout.strip().splitlines()[-1])
-    return Build(plugin_dir, True, library, seconds, compiled, log=r.stderr)
+    return Build(plugin_dir, True, library, seconds, compiled, log=r.stderr, command=command, exit_code=0)
 
 
 def build_all(dirs: list[pathlib.Path], jobs: int | None = None, progress=None) -> dict[pathlib.Path, Build]:

@@ -1,5 +1,6 @@
-"""Renders reports/index.html from the results document with Jinja2: one file,
-no scripts, readable straight from disk."""
+"""Renders reports/index.html from the results document with Jinja2: one file
+(inline CSS, and a little inline JS for the filters), readable straight from disk
+(file://); each case links to its full log, logs/NAME.txt, beside it."""
 from __future__ import annotations
 
 import pathlib

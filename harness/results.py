@@ -28,6 +28,7 @@ class CaseResult:
     processes: list[dict] = dataclasses.field(default_factory=list)
     seconds: float = 0.0
     observations: list[str] = dataclasses.field(default_factory=list)
+    log: str = ""  # the case's full log, relative to the report (logs/NAME.txt); empty when not run
 
     @property
     def expected_failure(self) -> bool:
@@ -62,7 +63,7 @@ class CaseResult:
             "known_failure": {"reason": c.xfail_reason, "apis": c.xfail_apis, "cause": c.xfail_cause}
             if c.xfail_reason else None,
             "not_run_reason": self.not_run_reason, "observations": self.observations, "seconds": round(self.seconds, 2),
-            "builds": self.builds, "processes": self.processes,
+            "builds": self.builds, "processes": self.processes, "log": self.log,
         }
 
 
@@ -127,8 +128,10 @@ def api_cells(results: list[CaseResult], apis: list[Api], libraries: list[str]) 
         if api.observed == "stop" and any(c["fail"] for c in cells.values()):
             stopped = sorted(n for c in cells.values() for n in c["fail"])
             reasons = [f"{STOP_GAP} (second SIGTERM needed: {', '.join(stopped)})"]
+        exercising = {n for c in cells.values() for k in ("pass", "fail", "blocked") for n in c[k]}
+        passing = {n for c in cells.values() for n in c["pass"]}
         rows.append({"api": api.name, "area": api.area, "note": api.note, "cells": cells, "status": overall,
-                     "reasons": reasons})
+                     "reasons": reasons, "passed": len(passing), "run": len(exercising)})
     return rows
 
 
@@ -196,6 +199,59 @@ def totals(results: list[CaseResult], rows: list[dict]) -> dict:
             "libraries": sorted({r.case.library for r in results})}
 
 
+def library_totals(results: list[CaseResult], libraries: list[str]) -> list[dict]:
+    """Per library: cases passing out of those run, and out of all of its cases."""
+    out = []
+    for lib in libraries:
+        mine = [r for r in results if r.case.library == lib]
+        run = [r for r in mine if r.status != NOT_RUN]
+        out.append({"library": lib, "cases": len(mine), "run": len(run),
+                    "passed": sum(1 for r in run if r.status == PASS),
+                    "known": sum(1 for r in mine if r.expected_failure)})
+    return out
+
+
+def growth(results: list[CaseResult]) -> dict:
+    """What to fix first: the known failures (manifest [xfail]) grouped by the API
+    they are put down to, ranked by how many cases each blocks (then by cause: a
+    shim gap before a design limit). A known failure blocks its case unless the
+    case passed in this run (then its [xfail] is stale: 'passes_now'); a case
+    outside the tier still counts. Known failures with no API to blame (bugs
+    upstream) are listed apart; unexpected failures of this run are 'untriaged'."""
+    gaps: dict[str, dict] = {}
+    upstream = []
+    for r in results:
+        c = r.case
+        if not c.xfail_reason:
+            continue
+        item = {"case": c.name, "library": c.library, "status": r.status, "reason": c.xfail_reason}
+        if not c.xfail_apis:
+            upstream.append(item)
+            continue
+        for api in c.xfail_apis:
+            gap = gaps.setdefault(api, {"api": api, "causes": [], "reasons": [], "cases": [], "passes_now": [],
+                                        "other_apis": set()})
+            if r.status == PASS:
+                gap["passes_now"].append(item)
+                continue
+            if c.xfail_cause not in gap["causes"]:
+                gap["causes"].append(c.xfail_cause)
+            if c.xfail_reason not in gap["reasons"]:
+                gap["reasons"].append(c.xfail_reason)
+            gap["cases"].append(item)
+            gap["other_apis"].update(a for a in c.apis if a not in c.xfail_apis)
+    order = {cause: i for i, cause in enumerate(("shim", "design", "upstream"))}
+    ranked = sorted((g for g in gaps.values() if g["cases"]), key=lambda g: (-len(g["cases"]), min(order.get(x, 9) for x in g["causes"]),
+                                                   g["api"]))
+    for g in ranked:
+        g["blocks"] = len(g["cases"])
+        g["other_apis"] = sorted(g["other_apis"])
+    untriaged = [{"case": r.case.name, "library": r.case.library, "status": r.status, "reason": r.first_error}
+                 for r in results if r.outcome == "failed"]
+    stale = [i for g in gaps.values() for i in g["passes_now"]]
+    return {"gaps": ranked, "upstream": upstream, "untriaged": untriaged, "passes_now": stale}
+
+
 def document(results: list[CaseResult], apis: list[Api], libraries: list[str], tier: str,
              seconds: float | None = None) -> dict:
     results = sorted(results, key=lambda r: (libraries.index(r.case.library), r.case.name))
@@ -207,6 +263,8 @@ def document(results: list[CaseResult], apis: list[Api], libraries: list[str], t
         "third_party": {r.case.library: {"version": r.case.third_party.version, "debian": r.case.third_party.debian}
                         for r in results if r.case.third_party},
         "apis": rows, "cases": [r.to_json() for r in results],
+        "library_totals": library_totals(results, libraries), "growth": growth(results),
+        "history": None,  # filled by history.record() at the end of a session
     }
 
 

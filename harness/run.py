@@ -93,6 +93,9 @@ class ProcessResult:
     role: str
     plugins: list[str]
     input: str
+    command: list[str] = dataclasses.field(default_factory=list)  # tau's command line, for the case's log
+    cwd: str = ""
+    env: dict[str, str] = dataclasses.field(default_factory=dict)  # what the harness adds to the environment
     exit_code: int | None = None
     stop: str = "exited"  # exited | SIGTERM | second SIGTERM | SIGKILL | timeout
     stdout: str = ""
@@ -138,7 +141,8 @@ class TauProcess:
             penv["LD_PRELOAD"] = " ".join(filter(None, [str(preload), env.get("LD_PRELOAD", "")]))
             penv["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS", ""), "verify_asan_link_order=0"]))
         cwd = fill(spec.cwd, values) if spec.cwd else str(workdir)
-        self.result = ProcessResult(spec.role, [pl.name for pl in spec.plugins], self.input)
+        self.result = ProcessResult(spec.role, [pl.name for pl in spec.plugins], self.input, args, cwd,
+                                    {k: v for k, v in penv.items() if env.get(k) != v})
         self.started = time.monotonic()
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      cwd=cwd, env=penv, start_new_session=True)

@@ -8,7 +8,7 @@ import pathlib
 import subprocess
 import time
 
-from . import build, certs, config, debian_source, results, run
+from . import build, case_log, certs, config, debian_source, results, run
 from .manifest import Case
 from .results import BUILD_FAIL, FAIL, NOT_RUN, PASS, TIMEOUT, CaseResult
 
@@ -28,8 +28,10 @@ def build_threadwatch(directory: pathlib.Path) -> pathlib.Path:
 
 
 class Suite:
-    def __init__(self, workdir: pathlib.Path, cases: list[Case], tier: str):
+    def __init__(self, workdir: pathlib.Path, cases: list[Case], tier: str,
+                 log_dir: pathlib.Path | None = None):
         self.workdir = workdir
+        self.log_dir = log_dir or config.REPORTS / "logs"  # each case's full log, linked from the report
         self.cases = cases
         self.tier = tier
         self.started = time.monotonic()
@@ -93,6 +95,15 @@ class Suite:
         return v
 
     def run(self, case: Case) -> CaseResult:
+        """Runs the case and writes its full log (logs/NAME.txt) whatever happened."""
+        processes: list[run.ProcessResult] = []
+        r = self._run(case, processes)
+        builds = [self.builds[d] for d in case.plugin_dirs if d in self.builds]
+        path = case_log.write(r, builds, processes, self.log_dir)
+        r.log = f"{self.log_dir.name}/{path.name}"  # relative to the report beside logs/
+        return r
+
+    def _run(self, case: Case, processes: list) -> CaseResult:
         r = CaseResult(case, FAIL)
         self.results[case.name] = r
         start = time.monotonic()
@@ -115,9 +126,11 @@ class Suite:
         for name, port in case.fixed_ports.items():
             if not run.port_is_free(port):
                 r.first_error = f"port {port} (fixed by the upstream program) is in use"
+                r.seconds = time.monotonic() - start
                 return r
         libraries = {d: self.builds[d].library for d in case.plugin_dirs}
         outcome = run.run_case(case, libraries, values, self.workdir / "runs" / case.name, self.env())
+        processes.extend(outcome.processes)
         specs = [p for p in case.processes if p.background] + [p for p in case.processes if not p.background]
         problems = list(outcome.problems)
         for spec, pr in zip(specs, outcome.processes):
