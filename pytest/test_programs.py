@@ -2,6 +2,7 @@
 plugin_init is built with tau's program adapter; main runs on a thread of its own
 (its io_context::run() parks there) while every handler runs on the loop."""
 import pathlib
+import select
 import signal
 import socket
 import subprocess
@@ -61,7 +62,8 @@ def test_echo_server_and_client_in_two_taus(tau, env, built):
 
 
 def test_echo_server_and_client_in_one_tau(tau, env, built):
-    """Both on one loop; the client reads tau's stdin. The server's main never
+    """Both on one loop; the client reads tau's stdin. The client starts once the
+    server's main has parked in run() (so it listens). The server's main never
     returns (its run() serves until stopped): tau runs until SIGTERM."""
     port = free_port()
     proc = subprocess.Popen([str(tau.binary), "--plugin", str(SERVER), "--args", str(port), "--plugin", str(CLIENT),
@@ -70,6 +72,8 @@ def test_echo_server_and_client_in_one_tau(tau, env, built):
     try:
         proc.stdin.write("hello\n")
         proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], 120)
+        assert ready, "no reply within 120 s"
         assert proc.stdout.readline() == "Enter message: Reply is: hello\n"
     finally:
         proc.send_signal(signal.SIGTERM)

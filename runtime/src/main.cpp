@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <cstdio>
@@ -176,6 +177,33 @@ std::optional<std::vector<built_plugin>> build_plugins(const std::vector<std::st
   return libraries;
 }
 
+// Programs start one after another: the next plugin starts once this program's
+// threads have all been asleep for a while (its main parked in run(), or blocked),
+// or have ended, or after a limit. So a server given before its client listens
+// before the client connects. The loop serves the program meanwhile.
+void let_program_settle(owner_id program) {
+  struct settling {
+    owner_id program;
+    int asleep = 0;  // checks in a row that found its threads asleep
+    bool over = false;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  } s{program};
+  constexpr uint64_t check_every_ms = 5;
+  static constexpr int asleep_checks = 10;  // 50 ms: longer than a wait for the loop to serve it
+  static constexpr auto limit = std::chrono::seconds(2);
+  tau_timer_t* check = nullptr;
+  tau_timer_start(
+      &check, check_every_ms, check_every_ms,
+      [](void* ctx) {
+        auto& s = *static_cast<settling*>(ctx);
+        s.asleep = threads_asleep(s.program) ? s.asleep + 1 : 0;
+        s.over = s.asleep >= asleep_checks || std::chrono::steady_clock::now() - s.start >= limit;
+      },
+      &s);
+  while (!s.over && !shutting_down()) runtime_run_once();
+  tau_timer_stop(check);
+}
+
 // Descriptor watches a plugin never stopped, even in plugin_destroy: a leaked
 // socket. Not a failure (the process ends anyway), but worth a line.
 void report_leaked_watches() {
@@ -260,6 +288,7 @@ int run_plugins(const std::vector<std::string>& arguments, const std::vector<std
   for (plugin_slot& slot : plugins) {
     if (shutting_down() || !may_run) break;  // a signal arrived while an earlier process hook ran
     reload.start(slot);
+    if (slot.loaded.program && &slot != &plugins.back()) let_program_settle(slot.loaded.owner);
   }
   if (watch && may_run && !shutting_down()) reload.watch();
 

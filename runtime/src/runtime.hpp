@@ -206,6 +206,9 @@ struct owner_activity {
 void abort_tasks_of(owner_id owner);
 size_t running_tasks_of(owner_id owner);
 size_t running_threads_of(owner_id owner);  // thread.cpp
+// Whether every thread of the owner (tau_thread_spawn) is asleep in the kernel (parked
+// in the Asio shim's run(), or blocked in a call), or ended. Loop thread.
+bool threads_asleep(owner_id owner);
 size_t jobs_in_flight_of(owner_id owner);   // work.cpp
 inline owner_activity activity_of(owner_id owner) {
   return {running_tasks_of(owner), running_threads_of(owner), jobs_in_flight_of(owner)};

@@ -2,8 +2,11 @@
 // no callback ever runs on them. The host knows each one, keeps the loop alive
 // while it runs, and joins it on the loop thread once it has ended.
 #include <pthread.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +24,7 @@ struct plugin_thread {
   callback_target target;
   std::string name;  // the thread's name: "tau:" and the plugin's file name
   bool threw = false;
+  std::atomic<pid_t> tid{0};  // set by the thread itself
 };
 
 std::vector<plugin_thread*> g_threads;  // loop thread only
@@ -39,6 +43,7 @@ void finish(plugin_thread* t) {
 void on_thread_ended(void* ctx) { finish(static_cast<plugin_thread*>(ctx)); }
 
 void thread_main(plugin_thread* t) {
+  t->tid.store(gettid());
   alternate_signal_stack crash_report_stack;
   set_thread_owner(t->target.owner);
   set_thread_code({t->target.owner, "plugin thread"});
@@ -78,6 +83,22 @@ size_t running_threads_of(owner_id owner) {
       std::count_if(g_threads.begin(), g_threads.end(), [owner](const plugin_thread* t) { return t->target.owner == owner; }));
 }
 
+bool threads_asleep(owner_id owner) {
+  for (const plugin_thread* t : g_threads) {
+    if (t->target.owner != owner) continue;
+    pid_t tid = t->tid.load();
+    if (tid == 0) return false;  // not started yet
+    std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    size_t end = line.rfind(')');  // the state follows the name, which may hold anything
+    if (end == std::string::npos || end + 2 >= line.size()) continue;  // ended meanwhile
+    char state = line[end + 2];
+    if (state != 'S' && state != 'D') return false;
+  }
+  return true;
+}
+
 void threads_reset() {
   // Their on_thread_ended posts run (and free them) in the quiesce that follows.
   for (plugin_thread* t : g_threads)
@@ -91,7 +112,7 @@ extern "C" {
 int tau_thread_spawn(tau_thread_fn fn, tau_work_done_cb done, void* ctx) {
   if (!on_loop_thread()) return TAU_E_WRONG_THREAD;
   if (fn == nullptr) return UV_EINVAL;
-  auto* t = new plugin_thread{{}, fn, done, {ctx, current_owner()}, {}};
+  auto* t = new plugin_thread{{}, fn, done, {ctx, current_owner()}, {}, false, {}};
   // Named for the plugin, for ps and gdb: "tau:" and its file name without "lib"
   // and extension, in the kernel's 15 bytes.
   std::string plugin = owner_name(t->target.owner);
