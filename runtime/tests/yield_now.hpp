@@ -3,7 +3,7 @@
 
 #include <coroutine>
 
-#include "tau/wake.hpp"
+#include "tau/detail/wake.hpp"
 
 // Suspends the task until the callbacks posted before it have run, so that tasks
 // spawned or woken before it get to their next suspension point. Safe to abort.

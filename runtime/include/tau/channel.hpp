@@ -11,7 +11,7 @@
 // buffered values for recv(), dropping the receiver discards them.
 //
 // Senders are copyable, the receiver is move-only. Waiting senders are served in
-// FIFO order. Everything runs on the loop thread; see wake.hpp for how waiting tasks
+// FIFO order. Everything runs on the loop thread; see detail/wake.hpp for how waiting tasks
 // are woken (never inline) and what happens when one is aborted mid-wait.
 #pragma once
 
@@ -23,7 +23,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "tau/wake.hpp"
+#include "tau/detail/wake.hpp"
 
 namespace tau {
 

@@ -12,7 +12,7 @@
 #include <optional>
 #include <utility>
 
-#include "tau/wake.hpp"
+#include "tau/detail/wake.hpp"
 
 namespace tau {
 

@@ -13,7 +13,7 @@
 #include <coroutine>
 #include <cstdint>
 
-#include "tau/wake.hpp"
+#include "tau/detail/wake.hpp"
 
 namespace tau {
 

@@ -5,7 +5,7 @@
 //   int v = co_await rx;      // throws tau::oneshot::recv_error if tx went away unsent
 //
 // Both halves are move-only. Everything runs on the loop thread; the waiting task is
-// woken through a posted resumption (see wake.hpp), and a value sent to a task that
+// woken through a posted resumption (see detail/wake.hpp), and a value sent to a task that
 // is aborted before it resumes stays in the receiver.
 #pragma once
 
@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "tau/wake.hpp"
+#include "tau/detail/wake.hpp"
 
 namespace tau {
 

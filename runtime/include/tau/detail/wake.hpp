@@ -1,4 +1,4 @@
-// wake.hpp: how the sync primitives (channel, oneshot, mutex, notify, semaphore)
+// detail/wake.hpp: how the sync primitives (channel, oneshot, mutex, notify, semaphore)
 // suspend a task and wake it again.
 //
 // Two rules shape it. A waker never resumes the woken coroutine inside its own call
