@@ -197,6 +197,18 @@ private:
   // Move the operations queued from other threads into ops_. Loop thread.
   BOOST_ASIO_DECL void take_remote();
 
+  // Whether the calling thread is inside one of this scheduler's drains (and so
+  // is the loop thread): ops_ and private_work_ may be used directly.
+  bool in_own_drain() const
+  {
+    return thread_call_stack::contains(const_cast<scheduler*>(this)) != 0;
+  }
+
+  struct handler_work_cleanup;
+
+  // Moves private_work_ into outstanding_work_. Loop thread.
+  BOOST_ASIO_DECL void flush_private_work();
+
   // Run up to max ready operations on the loop thread. A handler's exception
   // stops the drain and is kept in error.
   BOOST_ASIO_DECL std::size_t drain(std::size_t max, std::exception_ptr& error);
@@ -286,6 +298,12 @@ private:
 
   // The thread info handlers see (allocator recycling, running_in_this_thread).
   thread_info loop_thread_info_;
+
+  // Work started by the running handler of a drain, on the loop thread, not yet
+  // in outstanding_work_: folded in once the handler returns, so that a handler
+  // that posts one continuation costs no atomic operation (Asio's
+  // private_outstanding_work). Loop thread only.
+  long private_work_;
 };
 
 } // namespace detail

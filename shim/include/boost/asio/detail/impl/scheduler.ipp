@@ -31,12 +31,6 @@ namespace tau_scheduler {
 // Handlers a drain runs before it lets the loop poll for I/O again.
 const std::size_t drain_budget = 1024;
 
-// Calls work_finished() once an operation has run, even when it threw.
-struct work_finished_on_exit
-{
-  scheduler* s;
-  ~work_finished_on_exit() { s->work_finished(); }
-};
 
 inline void destroy_all(op_queue<scheduler_operation>& ops)
 {
@@ -64,7 +58,8 @@ scheduler::scheduler(boost::asio::execution_context& ctx,
     concurrency_hint_(concurrency_hint),
     run_gated_(!tau_on_loop_thread()),
     runners_(0),
-    runner_count_(0)
+    runner_count_(0),
+    private_work_(0)
 {
   loop_thread_info_.private_outstanding_work = 0;
   token_->ref();  // the shutdown watch's
@@ -182,6 +177,8 @@ std::size_t scheduler::poll_ready(std::size_t max, boost::system::error_code& ec
     if (stopped_)
       release_runners();
     update_hold();
+    if (!ops_.empty())
+      schedule_drain();  // what its handlers posted beyond max
     token_->leave_locked();
   }
   if (error)
@@ -231,9 +228,17 @@ void scheduler::capture_current_exception()
     this_thread->capture_current_exception();
 }
 
+// From inside a drain the operation joins ops_, which the same drain (or the
+// next, that its end posts) runs: no lock, no atomic, no call into the host.
 void scheduler::post_immediate_completion(
     scheduler::operation* op, bool)
 {
+  if (in_own_drain())
+  {
+    ++private_work_;
+    ops_.push(op);
+    return;
+  }
   work_started();
   enqueue(op);
 }
@@ -241,6 +246,12 @@ void scheduler::post_immediate_completion(
 void scheduler::post_immediate_completions(std::size_t n,
     op_queue<scheduler::operation>& ops, bool)
 {
+  if (in_own_drain())
+  {
+    private_work_ += static_cast<long>(n);
+    ops_.push(ops);
+    return;
+  }
   if (outstanding_work_.fetch_add(static_cast<long>(n)) == 0 && n > 0)
     update_hold();
   enqueue(ops);
@@ -248,19 +259,29 @@ void scheduler::post_immediate_completions(std::size_t n,
 
 void scheduler::post_deferred_completion(scheduler::operation* op)
 {
+  if (in_own_drain())
+  {
+    ops_.push(op);
+    return;
+  }
   enqueue(op);
 }
 
 void scheduler::post_deferred_completions(op_queue<scheduler::operation>& ops)
 {
-  if (!ops.empty())
-    enqueue(ops);
+  if (ops.empty())
+    return;
+  if (in_own_drain())
+  {
+    ops_.push(ops);
+    return;
+  }
+  enqueue(ops);
 }
 
 void scheduler::do_dispatch(scheduler::operation* op)
 {
-  work_started();
-  enqueue(op);
+  post_immediate_completion(op, false);
 }
 
 void scheduler::abandon_operations(op_queue<scheduler::operation>& ops)
@@ -354,8 +375,38 @@ void scheduler::on_drain(void* p)
     std::rethrow_exception(error);  // to the host, which reports it against the plugin
 }
 
+void scheduler::flush_private_work()
+{
+  if (private_work_ != 0)
+  {
+    if (outstanding_work_.fetch_add(private_work_) == 0)
+      update_hold();
+    private_work_ = 0;
+  }
+}
+
+// Once a handler returned (or threw): its own unit of work is finished and the
+// work it started privately begins; as Asio's work_cleanup, a handler that
+// started exactly one touches no atomic.
+struct scheduler::handler_work_cleanup
+{
+  scheduler* s;
+  ~handler_work_cleanup()
+  {
+    long started = s->private_work_;
+    s->private_work_ = 0;
+    if (started > 1)
+      s->outstanding_work_.fetch_add(started - 1);
+    else if (started < 1)
+      s->work_finished();
+  }
+};
+
 std::size_t scheduler::drain(std::size_t max, std::exception_ptr& error)
 {
+  // A drain inside a handler of ours (poll() from a handler) runs handlers whose
+  // work that handler counted privately: make it count first.
+  flush_private_work();
   thread_call_stack::context ctx(this, loop_thread_info_);
   std::size_t n = 0;
   while (n < max && !stopped_ && !shutdown_)
@@ -367,7 +418,7 @@ std::size_t scheduler::drain(std::size_t max, std::exception_ptr& error)
     ++n;
     try
     {
-      tau_scheduler::work_finished_on_exit on_exit = { this };
+      handler_work_cleanup cleanup = { this };
       o->complete(this, boost::system::error_code(), 0);
       loop_thread_info_.rethrow_pending_exception();
     }
