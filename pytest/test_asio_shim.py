@@ -47,6 +47,20 @@ def test_run_from_process_drives_the_shared_loop(tau, env):
     ]
 
 
+def test_work_posted_from_handlers_is_counted_and_kept_in_order(tau, env):
+    # Handlers that post from inside a drain are counted privately (no atomic per
+    # post); run() must still return exactly after the last one.
+    r = tau.run_plugins(env, ASIO / "asio_work_accounting.cpp")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "chains: run returned after 20000 handlers, order ABABABAB",
+        "fan-out: 364 handlers ran, run returned after 364",
+        "poll in a handler: ran 3, then 2, stopped=1",
+        "poll_one: ran 1",
+        "poll_one: the loop ran the rest",
+    ]
+
+
 def test_handler_exception_fails_the_plugin_not_the_host(tau, env):
     r = tau.run_plugins(env, ASIO / "asio_handler_throws.cpp", REPO / "plugins" / "hello")
     assert r.returncode == 1
