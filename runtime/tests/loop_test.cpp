@@ -51,6 +51,63 @@ TEST_F(loop_test, posts_made_by_posted_callbacks_all_run) {
   EXPECT_EQ(ran, 1 + 7 + 3 + 2000 + 5);
 }
 
+TEST_F(loop_test, a_backlog_and_the_posts_it_makes_run_in_order_across_drains) {
+  // 5000 posts queued before the loop runs, each posting one more: more than one
+  // drain's budget, so later drains start in the middle of the queue.
+  struct entry {
+    int id;
+    std::vector<int>* order;
+  };
+  std::vector<int> order;
+  std::vector<entry> entries;
+  entries.reserve(10000);
+  struct runner {
+    static void first(void* ctx) {
+      auto* e = static_cast<entry*>(ctx);
+      e->order->push_back(e->id);
+      tau_post(second, e + 5000);
+    }
+    static void second(void* ctx) {
+      auto* e = static_cast<entry*>(ctx);
+      e->order->push_back(e->id);
+    }
+  };
+  for (int i = 0; i < 10000; ++i) entries.push_back({i, &order});
+  for (int i = 0; i < 5000; ++i) tau_post(runner::first, &entries[i]);
+  tau::detail::runtime_run();
+  ASSERT_EQ(order.size(), 10000u);
+  for (int i = 0; i < 10000; ++i) ASSERT_EQ(order[i], i) << "at position " << i;
+}
+
+TEST_F(loop_test, a_long_chain_of_posts_lets_a_due_timer_fire_before_it_ends) {
+  // Posts run in drains of bounded length, so the loop takes turns (timers, I/O)
+  // in the middle of a chain that never leaves the post queue empty.
+  struct state {
+    int remaining = 10000;
+    int at_timer = -1;
+    tau_timer_t* timer = nullptr;
+  } st;
+  struct runner {
+    static void run(void* ctx) {
+      auto* s = static_cast<state*>(ctx);
+      if (s->timer == nullptr) {
+        // Started from inside the drain, so due at the loop's next turn.
+        tau_timer_start(&s->timer, 0, 0, [](void* c) {
+          auto* s = static_cast<state*>(c);
+          s->at_timer = s->remaining;
+        }, s);
+      }
+      if (--s->remaining > 0) tau_post(run, s);
+    }
+  };
+  tau_post(runner::run, &st);
+  tau::detail::runtime_run();
+  tau_timer_stop(st.timer);
+  EXPECT_EQ(st.remaining, 0);
+  EXPECT_GT(st.at_timer, 0) << "the timer fired only after the whole chain";
+  EXPECT_LT(st.at_timer, 9999) << "the timer fired before the chain ran";
+}
+
 TEST_F(loop_test, post_from_another_thread_runs_on_the_loop_thread) {
   std::atomic<bool> ran_on_loop{false};
   tau_loop_hold();  // keep the loop alive until the post arrives

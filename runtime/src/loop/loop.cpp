@@ -30,8 +30,11 @@ struct loop_state {
   // that the loop thread waits rather than runs plugin code.
   uv_prepare_t before_wait{};
   uv_check_t after_wait{};
+  // Posts from the loop thread, in order; those before local_head ran. on_drain
+  // reads it by index, since the callbacks it runs append to it; an entry dropped
+  // meanwhile has a null cb.
   std::vector<posted> local;
-  std::vector<posted> running;  // the batch on_drain is running; kept for its capacity
+  size_t local_head = 0;
   std::mutex remote_mutex;
   std::vector<posted> remote;
   size_t holds = 0;
@@ -50,25 +53,36 @@ owner_id g_current_owner = host_owner;
 thread_local owner_id t_thread_owner = host_owner;
 thread_local running_code t_code;
 
-// Posts run in batches; a batch's callbacks may post more, which run in the next
-// batch of the same turn until this many have run, so chained posts need no loop
-// turn (and no epoll_wait) each, while I/O still gets a turn now and then.
+// A drain runs the posts in order, and those its callbacks post, until this many
+// ran: chained posts need no loop turn (and no epoll_wait) each, while I/O still
+// gets a turn now and then.
 constexpr size_t drain_budget = 1024;
 
 void on_drain(uv_idle_t*) {
-  size_t ran = 0;
-  while (!state.local.empty() && ran < drain_budget) {
-    state.running.swap(state.local);
-    for (const posted& p : state.running) guarded_call(p.owner, "posted callback", [&] { p.cb(p.ctx); });
-    ran += state.running.size();
-    state.running.clear();
+  size_t& head = state.local_head;
+  const size_t stop = head + drain_budget;
+  while (head < state.local.size() && head < stop) {
+    posted p = state.local[head++];  // a copy: the callback may grow the vector
+    if (p.cb != nullptr) guarded_call(p.owner, "posted callback", [&] { p.cb(p.ctx); });
   }
-  if (state.local.empty()) uv_idle_stop(&state.drain);
+  if (head == state.local.size()) {
+    state.local.clear();
+    head = 0;
+    uv_idle_stop(&state.drain);
+  } else if (head * 2 >= state.local.size()) {
+    // A long backlog: drop what ran once it is half the vector (amortized O(1)).
+    state.local.erase(state.local.begin(), state.local.begin() + static_cast<std::ptrdiff_t>(head));
+    head = 0;
+  }
 }
 
-void enqueue_local(posted p) {
+void enqueue_local(tau_callback cb, void* ctx, owner_id owner) {
   if (state.local.empty()) uv_idle_start(&state.drain, on_drain);
-  state.local.push_back(p);
+  // Written in place: a posted built on the stack and copied stalls store forwarding.
+  posted& p = state.local.emplace_back();
+  p.cb = cb;
+  p.ctx = ctx;
+  p.owner = owner;
 }
 
 void on_wake(uv_async_t*) {
@@ -78,7 +92,7 @@ void on_wake(uv_async_t*) {
     std::lock_guard lock(state.remote_mutex);
     moved.swap(state.remote);
   }
-  for (const posted& p : moved) enqueue_local(p);
+  for (const posted& p : moved) enqueue_local(p.cb, p.ctx, p.owner);
 }
 
 void on_before_wait(uv_prepare_t*) { watchdog_note({}); }
@@ -153,7 +167,7 @@ void runtime_close() {
   uv_run(&state.loop, UV_RUN_DEFAULT);
   if (uv_loop_close(&state.loop) != 0) std::fprintf(stderr, "tau: loop closed with handles still open\n");
   state.local.clear();
-  state.running.clear();
+  state.local_head = 0;
   state.remote.clear();
   state.initialized = false;
   shutdown_reset();
@@ -181,8 +195,10 @@ void drop_posts_into(owner_id owner) {
   auto into_owner = [owner](const posted& p) {
     return p.owner == owner && owner_at_address(reinterpret_cast<uintptr_t>(p.cb)) == owner;
   };
-  std::erase_if(state.local, into_owner);
-  if (state.local.empty() && state.initialized) uv_idle_stop(&state.drain);
+  // Cleared in place rather than erased: a drain may be reading local by index.
+  for (posted& p : state.local) {
+    if (p.cb != nullptr && into_owner(p)) p.cb = nullptr;
+  }
   std::lock_guard lock(state.remote_mutex);
   std::erase_if(state.remote, into_owner);
 }
@@ -281,7 +297,7 @@ int tau_on_loop_thread(void) { return t_loop_thread ? 1 : 0; }
 int tau_post(tau_callback cb, void* ctx) {
   if (cb == nullptr) return UV_EINVAL;
   if (t_loop_thread) {
-    enqueue_local({cb, ctx, g_current_owner});
+    enqueue_local(cb, ctx, g_current_owner);
     return 0;
   }
   // Under the lock, so that runtime_close cannot close the wake handle in between.
