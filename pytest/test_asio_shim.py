@@ -56,9 +56,30 @@ def test_work_posted_from_handlers_is_counted_and_kept_in_order(tau, env):
         "chains: run returned after 20000 handlers, order ABABABAB",
         "fan-out: 364 handlers ran, run returned after 364",
         "poll in a handler: ran 3, then 2, stopped=1",
-        "poll_one: ran 1",
-        "poll_one: the loop ran the rest",
     ]
+
+
+def test_poll_outside_the_loop_polls_for_io_and_inside_runs_only_what_is_queued(tau, env):
+    r = tau.run_plugins(env, ASIO / "asio_poll.cpp", timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "poll from process: accepted=1 after 1 handler(s)",
+        "poll inside a handler: ran 0",
+    ]
+
+
+def test_poll_one_from_a_program_runs_one_handler_per_call(tau, env):
+    r = tau.run_plugins(env, ASIO / "asio_poll_one_program.cpp", timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["poll_one from a program: 1 1 0, order ab, stopped=1"]
+
+
+def test_a_context_whose_timers_are_done_lets_tau_exit(tau, env):
+    # Its timerfd watch is paused once no deadline is left; paused, it no longer
+    # keeps the loop alive, though the context lives until plugin_destroy.
+    r = tau.run_plugins(env, ASIO / "asio_idle_timers.cpp", timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["5 ms timer: fired", "hour timer: cancelled"]
 
 
 def test_handler_exception_fails_the_plugin_not_the_host(tau, env):

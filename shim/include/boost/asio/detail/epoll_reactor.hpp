@@ -4,8 +4,10 @@
 // Keeps the class name that detail/reactor.hpp and detail/timer_scheduler_fwd.hpp
 // select, so those headers need no shadow. Readiness comes from the host's loop:
 // one tau_poll per descriptor, watching only what its queued operations wait for,
-// and one tau timer for the earliest deadline of all timer queues. Completed
-// operations go to the scheduler, which runs them on the loop.
+// and one timerfd (watched the same way) armed for the earliest deadline of all
+// timer queues, in microseconds as Asio's own reactor does; the loop's millisecond
+// timers would fire Asio's timers up to a millisecond late. Completed operations go
+// to the scheduler, which runs them on the loop.
 //
 // Any thread may start, cancel and close operations and timers (a program's own
 // threads do), as with Asio's reactor: each descriptor's queues have a mutex, and
@@ -207,12 +209,19 @@ private:
   BOOST_ASIO_DECL void request_rearm();
   // The same, on the loop thread; stops the timer when no deadline is left.
   BOOST_ASIO_DECL void update_timeout();
+  // Arms the timerfd usec from now (0: at once), creating it first. Returns false
+  // when no timerfd can be had (then the loop's timer stands in).
+  BOOST_ASIO_DECL bool arm_timer_fd(long usec);
+  BOOST_ASIO_DECL void disarm_timer_fd();
+  // Moves the ready timers' operations to the scheduler. Loop thread.
+  BOOST_ASIO_DECL static void fire_timers(tau_loop_token* token);
 
   // Queues work for the loop thread (pending_) and posts on_pending once.
   BOOST_ASIO_DECL void post_pending();
 
   BOOST_ASIO_DECL static void on_ready(void* ctx, int status, int events);
   BOOST_ASIO_DECL static void on_timer(void* token);
+  BOOST_ASIO_DECL static void on_timer_fd(void* token, int status, int events);
   BOOST_ASIO_DECL static void on_pending(void* token);
 
   // The scheduler implementation used to post completions.
@@ -224,8 +233,15 @@ private:
   // Guards the timer queues, timer_ and shutdown_.
   std::mutex mutex_;
 
-  // The loop timer for the timer queues; null while no timer is pending.
+  // The timerfd for the timer queues and its watch, reading while a deadline is
+  // pending; -1 until a timer is first scheduled, or when the system refused one.
   // Changed on the loop thread only.
+  int timer_fd_;
+  tau_poll_t* timer_watch_;
+  bool timer_watch_reading_;
+
+  // Without a timerfd: the loop timer for the timer queues, null while no timer
+  // is pending. Changed on the loop thread only.
   tau_timer_t* timer_;
 
   // The timer queues.

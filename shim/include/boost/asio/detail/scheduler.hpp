@@ -24,7 +24,10 @@
 //   loop until the same happens: other plugins keep running.
 // - inside the loop (a handler, a task) fail with the tau.asio error
 //   run_inside_loop instead of deadlocking.
-// poll()/poll_one() run ready handlers on the loop thread; off it they return 0.
+// poll()/poll_one() called outside the running loop (from any thread) let the loop
+// take one turn that polls for I/O without blocking, as Asio's poll() runs its
+// reactor, then run the handlers ready by then on the loop thread. Inside the loop
+// (a handler, a task) they run only the handlers already queued.
 //
 
 #ifndef BOOST_ASIO_DETAIL_SCHEDULER_HPP
@@ -227,9 +230,20 @@ private:
   // the runners. With token_->mutex held.
   BOOST_ASIO_DECL bool drain_running() const;
 
-  // The body of poll() and poll_one(). Loop thread.
+  // The body of poll() and poll_one().
   BOOST_ASIO_DECL std::size_t poll_ready(std::size_t max,
       boost::system::error_code& ec);
+
+  // With the token entered, on the loop thread: runs up to max ready handlers,
+  // settles what the end of a drain settles and leaves the token.
+  BOOST_ASIO_DECL std::size_t run_ready(std::size_t max,
+      std::exception_ptr& error);
+
+  // poll() outside the running loop: one loop turn, then run_ready on the loop.
+  struct poll_turn;
+  BOOST_ASIO_DECL std::size_t poll_after_turn(std::size_t max);
+  BOOST_ASIO_DECL static void on_poll_turn(void* turn);
+  BOOST_ASIO_DECL static void on_poll_turn_timer(void* turn);
 
   // Marks every runner done (stopped, out of work, shutting down). With
   // token_->mutex held.

@@ -18,6 +18,9 @@
 
 #include <vector>
 
+#include <sys/timerfd.h>
+#include <unistd.h>
+
 #include <boost/asio/detail/epoll_reactor.hpp>
 #include <boost/asio/detail/scheduler.hpp>
 #include <boost/asio/error.hpp>
@@ -46,6 +49,24 @@ struct timer_stop
   }
 };
 
+// The timerfd watch of a reactor destroyed or shut down: stopped and closed on
+// the loop, after any callback in flight; the token outlives it.
+struct timer_fd_close
+{
+  tau_poll_t* watch;
+  int fd;
+  tau_loop_token* token;
+
+  static void run(void* p)
+  {
+    timer_fd_close* t = static_cast<timer_fd_close*>(p);
+    tau_poll_stop(t->watch);
+    ::close(t->fd);
+    t->token->release();
+    delete t;
+  }
+};
+
 // Descriptor states of a reactor destroyed off the loop, deleted on the loop
 // after any readiness callback in flight.
 template <typename State>
@@ -68,6 +89,9 @@ epoll_reactor::epoll_reactor(boost::asio::execution_context& ctx)
   : execution_context_service_base<epoll_reactor>(ctx),
     scheduler_(use_service<scheduler>(ctx)),
     token_(tau_loop_token::create(this)),
+    timer_fd_(-1),
+    timer_watch_(0),
+    timer_watch_reading_(false),
     timer_(0),
     shutdown_(false),
     registered_(0),
@@ -103,6 +127,15 @@ epoll_reactor::~epoll_reactor()
     deleter::run(d);
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (timer_fd_ >= 0)
+    {
+      tau_reactor::timer_fd_close* t =
+        new tau_reactor::timer_fd_close{ timer_watch_, timer_fd_, token_ };
+      timer_fd_ = -1;
+      timer_watch_ = 0;
+      if (tau_on_loop_thread() || tau_post(&tau_reactor::timer_fd_close::run, t) != 0)
+        tau_reactor::timer_fd_close::run(t);
+    }
     if (timer_)
     {
       tau_reactor::timer_stop* t = new tau_reactor::timer_stop{ timer_, token_ };
@@ -123,6 +156,13 @@ void epoll_reactor::shutdown()
     std::lock_guard<std::mutex> lock(mutex_);
     shutdown_ = true;
     timer_queues_.get_all_timers(ops);
+    if (timer_fd_ >= 0)
+    {
+      // From any thread: a disarmed timerfd never becomes readable, so its watch
+      // stays quiet until the destructor closes it.
+      itimerspec ts = itimerspec();
+      ::timerfd_settime(timer_fd_, 0, &ts, 0);
+    }
   }
 
   {
@@ -590,6 +630,7 @@ void epoll_reactor::update_timeout()
     return;
   if (timer_queues_.all_empty())
   {
+    disarm_timer_fd();
     if (timer_)
     {
       tau_timer_stop(timer_);
@@ -598,8 +639,10 @@ void epoll_reactor::update_timeout()
     }
     return;
   }
+  long usec = timer_queues_.wait_duration_usec(5 * 60 * 1000000L);
+  if (arm_timer_fd(usec))
+    return;
   // libuv's timers count whole milliseconds: round up, never fire early.
-  long usec = timer_queues_.wait_duration_usec(60 * 60 * 1000000L);
   uint64_t msec = static_cast<uint64_t>((usec + 999) / 1000);
   if (timer_)
     tau_timer_restart(timer_, msec, 0);
@@ -610,9 +653,66 @@ void epoll_reactor::update_timeout()
     timer_ = 0;
 }
 
+bool epoll_reactor::arm_timer_fd(long usec)
+{
+  if (timer_fd_ < 0)
+  {
+    if (timer_)
+      return false;  // a timerfd was refused before
+    int fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (fd < 0)
+      return false;
+    if (tau_poll_start(&timer_watch_, fd, TAU_READABLE,
+          &epoll_reactor::on_timer_fd, token_) != 0)
+    {
+      ::close(fd);
+      timer_watch_ = 0;
+      return false;
+    }
+    token_->ref();  // the watch's
+    timer_fd_ = fd;
+    timer_watch_reading_ = true;
+  }
+  // As Asio's reactor: a deadline already due is an absolute time long past.
+  itimerspec ts = itimerspec();
+  ts.it_value.tv_sec = usec / 1000000;
+  ts.it_value.tv_nsec = usec ? (usec % 1000000) * 1000 : 1;
+  ::timerfd_settime(timer_fd_, usec ? 0 : TFD_TIMER_ABSTIME, &ts, 0);
+  if (!timer_watch_reading_)
+  {
+    tau_poll_update(timer_watch_, TAU_READABLE);
+    timer_watch_reading_ = true;
+  }
+  return true;
+}
+
+void epoll_reactor::disarm_timer_fd()
+{
+  if (timer_fd_ < 0)
+    return;
+  // Disarming also clears an expiry not yet seen, so the watch cannot fire.
+  itimerspec ts = itimerspec();
+  ::timerfd_settime(timer_fd_, 0, &ts, 0);
+  if (timer_watch_reading_)
+  {
+    // Paused, it no longer keeps the loop alive.
+    tau_poll_update(timer_watch_, 0);
+    timer_watch_reading_ = false;
+  }
+}
+
 void epoll_reactor::on_timer(void* p)
 {
-  tau_loop_token* token = static_cast<tau_loop_token*>(p);
+  fire_timers(static_cast<tau_loop_token*>(p));
+}
+
+void epoll_reactor::on_timer_fd(void* p, int, int)
+{
+  fire_timers(static_cast<tau_loop_token*>(p));
+}
+
+void epoll_reactor::fire_timers(tau_loop_token* token)
+{
   epoll_reactor* r;
   {
     std::lock_guard<std::mutex> lock(token->mutex);
@@ -624,6 +724,8 @@ void epoll_reactor::on_timer(void* p)
   {
     std::lock_guard<std::mutex> lock(r->mutex_);
     r->timer_queues_.get_ready_timers(ops);
+    // Re-arming (or disarming) resets the timerfd's expiry count, so the
+    // level-triggered watch stops reporting it.
     r->update_timeout();
   }
   r->scheduler_.post_deferred_completions(ops);

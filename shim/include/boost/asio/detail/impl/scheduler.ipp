@@ -155,35 +155,158 @@ std::size_t scheduler::poll_one(boost::system::error_code& ec)
   return poll_ready(1, ec);
 }
 
+namespace tau_scheduler {
+
+inline int at_once(void*)
+{
+  return 1;
+}
+
+} // namespace tau_scheduler
+
 std::size_t scheduler::poll_ready(std::size_t max, boost::system::error_code& ec)
 {
   ec = boost::system::error_code();
-  if (!tau_on_loop_thread() || stopped_)
+  if (stopped_)
     return 0;
+  // tau_block_on with nothing to wait for tells whether the loop is running here.
+  if (!tau_on_loop_thread()
+      || tau_block_on(&tau_scheduler::at_once, 0) != TAU_E_IN_LOOP)
+    return poll_after_turn(max);
   {
     std::lock_guard<std::mutex> lock(token_->mutex);
     if (!token_->enter_locked())
       return 0;  // shut down
   }
-  take_remote();
   std::exception_ptr error;
-  std::size_t n = drain(max, error);
-  {
-    std::lock_guard<std::mutex> lock(token_->mutex);
-    if (outstanding_work_ == 0)
-      stopped_ = true;
-    // Runners left waiting while this ran (a handler may have stopped the
-    // context) are released now; this is the end of a drain too.
-    if (stopped_)
-      release_runners();
-    update_hold();
-    if (!ops_.empty())
-      schedule_drain();  // what its handlers posted beyond max
-    token_->leave_locked();
-  }
+  std::size_t n = run_ready(max, error);
   if (error)
     std::rethrow_exception(error);
   return n;
+}
+
+std::size_t scheduler::run_ready(std::size_t max, std::exception_ptr& error)
+{
+  take_remote();
+  std::size_t n = drain(max, error);
+  std::lock_guard<std::mutex> lock(token_->mutex);
+  if (outstanding_work_ == 0)
+    stopped_ = true;
+  // Runners left waiting while this ran (a handler may have stopped the
+  // context) are released now; this is the end of a drain too.
+  if (stopped_)
+    release_runners();
+  update_hold();
+  if (!ops_.empty())
+    schedule_drain();  // what its handlers posted beyond max
+  token_->leave_locked();
+  return n;
+}
+
+// Shared by the polling thread and the loop; the last of the two frees it (the
+// poller leaves early when the host shuts down).
+struct scheduler::poll_turn
+{
+  tau_loop_token* token;
+  std::size_t max;
+  tau_timer_t* timer;
+  // Guarded by token->mutex.
+  bool done;
+  std::size_t count;
+  std::exception_ptr error;
+  std::atomic<int> refs;
+
+  void release()
+  {
+    if (refs.fetch_sub(1) == 1)
+    {
+      token->release();
+      delete this;
+    }
+  }
+
+  static int finished(void* p)
+  {
+    poll_turn* t = static_cast<poll_turn*>(p);
+    std::lock_guard<std::mutex> lock(t->token->mutex);
+    return t->done;
+  }
+};
+
+std::size_t scheduler::poll_after_turn(std::size_t max)
+{
+  poll_turn* t = new poll_turn;
+  t->token = token_;
+  t->max = max;
+  t->timer = 0;
+  t->done = false;
+  t->count = 0;
+  t->refs.store(2);
+  token_->ref();
+  if (tau_post(&scheduler::on_poll_turn, t) != 0)
+  {
+    t->release();
+    t->release();
+    return 0;  // the host is shutting down
+  }
+  if (tau_on_loop_thread())
+  {
+    tau_block_on(&poll_turn::finished, t);
+  }
+  else
+  {
+    std::unique_lock<std::mutex> lock(token_->mutex);
+    ++token_->waiters;
+    while (!t->done && !host_shutdown_ && !shutdown_)
+      token_->cv.wait(lock);
+    --token_->waiters;
+  }
+  std::size_t n;
+  std::exception_ptr error;
+  {
+    std::lock_guard<std::mutex> lock(token_->mutex);
+    n = t->count;
+    error = t->error;
+  }
+  t->release();
+  if (error)
+    std::rethrow_exception(error);
+  return n;
+}
+
+// Loop timers run at the start of a turn, after the previous turn's I/O poll: a
+// 0 ms timer started now fires once the loop polled without blocking (a post
+// would not do: posts run in batches within one turn).
+void scheduler::on_poll_turn(void* p)
+{
+  poll_turn* t = static_cast<poll_turn*>(p);
+  if (tau_timer_start(&t->timer, 0, 0, &scheduler::on_poll_turn_timer, t) != 0)
+    on_poll_turn_timer(t);
+}
+
+void scheduler::on_poll_turn_timer(void* p)
+{
+  poll_turn* t = static_cast<poll_turn*>(p);
+  tau_timer_stop(t->timer);
+  tau_loop_token* token = t->token;
+  scheduler* s;
+  {
+    std::lock_guard<std::mutex> lock(token->mutex);
+    s = static_cast<scheduler*>(token->enter_locked());
+  }
+  std::size_t n = 0;
+  std::exception_ptr error;
+  if (s)
+    n = s->run_ready(t->max, error);
+  {
+    std::lock_guard<std::mutex> lock(token->mutex);
+    t->count = n;
+    t->error = error;
+    t->done = true;
+    if (token->waiters > 0)
+      token->cv.notify_all();
+  }
+  t->release();
 }
 
 void scheduler::stop()
