@@ -19,14 +19,20 @@
 //           (natively they run the handlers; under the shim they are parked and
 //           the loop thread runs them). In the plugin the workload's own main runs
 //           on a plugin thread (tau_thread_spawn), as an adapted program's would.
+// - lateness: L steady_timers due 100 us to 5 ms (evenly spread) after a start time
+//           just past their arming, a handler each that records how late it ran
+//           (now minus its deadline); the run reports the p50 and p99, in us.
 // Each timed run prints one line:
 //   asio_workloads side=native|shim workload=posts ms=12.345 cpu_ms=12.1 check=1000000 expected=1000000
 // check == expected or the run lost or corrupted work (bench/run-shim marks it WRONG).
+// The lateness line adds p50_us=... p99_us=... armed_us=... due_before_run=... (how
+// long arming the timers took; how many were due before it ended, late by no fault of
+// the loop).
 //
 // Options (argv for the native binary, --input for the plugin), key=value, see
 // workload_options.hpp:
-//   posts=1000000 timers=100000 conns=64 rounds=1000 msg=64 parked=1000000
-//   warmup=1 reps=1 only=posts,timers,echo,parked
+//   posts=1000000 timers=100000 conns=64 rounds=1000 msg=64 parked=1000000 lateness=10000
+//   warmup=1 reps=1 only=posts,timers,echo,parked,lateness
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -35,6 +41,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -116,6 +123,57 @@ uint64_t timers_in_flight(size_t m) {
   }
   io.run();
   return fired;
+}
+
+// ---- lateness: how late timers due in 100 us to 5 ms fire ---------------------
+
+// The p-th percentile (nearest rank) of sorted values; 0 for none.
+double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  auto rank = static_cast<size_t>(p / 100 * static_cast<double>(sorted.size()) + 0.999999);
+  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
+}
+
+// Arms n timers due 100 us to 5 ms after a start time, in deadline order, and runs
+// them; returns how many fired and sets fields to "p50_us=.. p99_us=.. armed_us=..
+// due_before_run=..". The start time is 2 us per timer ahead of now (20 ms for 10k),
+// so that arming them all (about 0.1 us each natively, more on a busy machine) ends
+// before the first is due: a deadline that passes while arming would measure the
+// arming, not the loop.
+uint64_t timer_lateness(size_t n, std::string& fields) {
+  using clock = asio::steady_timer::clock_type;
+  constexpr std::chrono::nanoseconds first = std::chrono::microseconds(100);
+  constexpr std::chrono::nanoseconds last = std::chrono::milliseconds(5);
+  asio::io_context io{concurrency_hint};
+  std::vector<asio::steady_timer> timers;
+  timers.reserve(n);
+  for (size_t i = 0; i < n; ++i) timers.emplace_back(io);
+  std::vector<double> late_us;  // actual minus deadline, per fired timer
+  late_us.reserve(n);
+  clock::time_point now = clock::now();
+  clock::time_point start = now + std::chrono::microseconds(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    double along = n > 1 ? static_cast<double>(i) / static_cast<double>(n - 1) : 0.0;  // 0 .. 1
+    clock::time_point deadline =
+        start + first + std::chrono::duration_cast<clock::duration>((last - first) * along);
+    timers[i].expires_at(deadline);
+    timers[i].async_wait([&late_us, deadline](const error_code& ec) {
+      clock::time_point ran = clock::now();
+      if (!ec) late_us.push_back(std::chrono::duration<double, std::micro>(ran - deadline).count());
+    });
+  }
+  clock::time_point armed = clock::now();
+  size_t due_before_run = 0;  // deadlines that passed while arming
+  for (const asio::steady_timer& t : timers) due_before_run += t.expiry() < armed ? 1 : 0;
+  io.run();
+  std::vector<double> sorted = late_us;
+  std::sort(sorted.begin(), sorted.end());
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "p50_us=%.1f p99_us=%.1f armed_us=%.1f due_before_run=%zu",
+                percentile(sorted, 50), percentile(sorted, 99),
+                std::chrono::duration<double, std::micro>(armed - now).count(), due_before_run);
+  fields = buf;
+  return late_us.size();
 }
 
 // ---- echo: C clients x R round trips of B bytes over loopback ------------------
@@ -292,6 +350,11 @@ void run_all(const options& o) {
     if (o.wants("echo"))
       timed(SIDE, "echo", o.echo_bytes(), print, [&] { return echo(o); });
     if (o.wants("parked")) timed(SIDE, "parked", o.parked, print, [&] { return parked(o.parked); });
+    if (o.wants("lateness")) {
+      std::string fields;
+      auto run = [&] { return timer_lateness(o.lateness, fields); };
+      timed(SIDE, "lateness", o.lateness, print, run, fields);
+    }
   }
 }
 

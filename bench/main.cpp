@@ -1,10 +1,15 @@
 // main.cpp: runs every row of every benchmark, each variant best-of-R after warm-up,
-// and prints one table: tau, native Asio and raw libuv side by side.
+// and prints one table: tau, native Asio and raw libuv side by side; with --json FILE
+// also writes the same cells as JSON (bench/run gathers them into bench/results.json).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench.hpp"
@@ -62,6 +67,35 @@ std::string ratio(double num, double den) {
   return buf;
 }
 
+// Keys in the order written, as in the table.
+using json = nlohmann::ordered_json;
+
+// x rounded to `places` decimals (the JSON need not carry the clock's noise).
+double rounded(double x, int places) {
+  double scale = std::pow(10.0, places);
+  return std::round(x * scale) / scale;
+}
+
+// A cell as JSON: its milliseconds, or null when the side did not run or was wrong.
+json json_ms(double ms) { return ms >= 0 ? json(rounded(ms, 3)) : json(nullptr); }
+
+json json_ratio(double num, double den) {
+  return num > 0 && den > 0 ? json(rounded(num / den, 4)) : json(nullptr);
+}
+
+// One row of the table as JSON: the sides' ms, the ratios, and the sides that were WRONG.
+json json_row(const row& r, const timing& best) {
+  json wrong_sides = json::array();
+  using side_ms = std::pair<const char*, double>;
+  for (auto [side, ms] : {side_ms{"tau", best.tau}, side_ms{"asio", best.asio}, side_ms{"libuv", best.uv}})
+    if (ms == wrong) wrong_sides.push_back(side);
+  return {{"name", r.name},
+          {"ms", {{"tau", json_ms(best.tau)}, {"asio", json_ms(best.asio)}, {"libuv", json_ms(best.uv)}}},
+          {"ratios",
+           {{"tau/asio", json_ratio(best.tau, best.asio)}, {"tau/libuv", json_ratio(best.tau, best.uv)}}},
+          {"wrong", wrong_sides}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,6 +104,7 @@ int main(int argc, char** argv) {
   int warmup = 1;
   std::string filter;
   std::string only;
+  std::string json_path;
 
   CLI::App app{"tau benchmarks: tau vs native Boost.Asio vs raw libuv, one thread each"};
   app.add_option("--reps", reps, "timed runs per variant; the best is reported")->check(CLI::PositiveNumber);
@@ -80,6 +115,7 @@ int main(int argc, char** argv) {
   app.add_option("--filter", filter, "run only rows whose name contains this");
   app.add_option("--only", only, "run only one side (for profiling)")
       ->check(CLI::IsMember({"tau", "asio", "libuv"}));
+  app.add_option("--json", json_path, "also write the table as JSON to this file");
   CLI11_PARSE(app, argc, argv);
 
   std::vector<row> rows;
@@ -98,6 +134,7 @@ int main(int argc, char** argv) {
               TAU_BENCH_BUILD, reps, warmup);
   std::printf("%-36s %10s %10s %10s %10s %10s\n", "benchmark", "tau", "asio", "libuv", "tau/asio",
               "tau/libuv");
+  json json_rows = json::array();
   for (const row& r : rows) {
     for (int i = 0; i < warmup; ++i) {
       time_once(r, "tau", r.tau);
@@ -115,6 +152,20 @@ int main(int argc, char** argv) {
                 cell(best.asio).c_str(), cell(best.uv).c_str(), ratio(best.tau, best.asio).c_str(),
                 ratio(best.tau, best.uv).c_str());
     std::fflush(stdout);
+    json_rows.push_back(json_row(r, best));
+  }
+  if (!json_path.empty()) {
+    json table = {{"build", TAU_BENCH_BUILD},
+                  {"reps", reps},
+                  {"warmup", warmup},
+                  {"sizes", {{"spawn_tasks", n.spawn_tasks}, {"timers", n.timers}, {"posts", n.posts}}},
+                  {"rows", json_rows}};
+    std::ofstream out(json_path);
+    out << table.dump(2) << '\n';
+    if (!out) {
+      std::fprintf(stderr, "tau_bench: cannot write %s\n", json_path.c_str());
+      return 1;
+    }
   }
   if (any_wrong) {
     std::fprintf(stderr, "tau_bench: some variants returned a wrong checksum (cells marked WRONG)\n");

@@ -20,6 +20,7 @@ struct options {
   size_t rounds = 1000;       // echo round trips per connection
   size_t msg = 64;            // echo message bytes
   size_t parked = 1'000'000;  // handlers posted from a thread while 4 threads are in run()
+  size_t lateness = 10'000;   // timers whose lateness is measured (asio_workloads only)
   int warmup = 1;             // untimed passes first
   int reps = 1;               // timed passes
   std::string only = "posts,timers,echo";
@@ -49,6 +50,7 @@ inline bool parse_word(options& o, const std::string& word) {
   else if (key == "rounds") o.rounds = n;
   else if (key == "msg") o.msg = n;
   else if (key == "parked") o.parked = n;
+  else if (key == "lateness") o.lateness = n;
   else if (key == "warmup") o.warmup = static_cast<int>(n);
   else if (key == "reps") o.reps = static_cast<int>(n);
   else return false;
@@ -88,20 +90,22 @@ inline double cpu_ms() {
 }
 
 // Runs f() (which returns its checksum) and, when print, reports one line:
-//   asio_workloads side=S workload=W ms=WALL cpu_ms=CPU check=C expected=E
+//   asio_workloads side=S workload=W ms=WALL cpu_ms=CPU check=C expected=E [EXTRA]
 // ms is wall-clock time; cpu_ms the CPU time (user + system) spent meanwhile, which
-// a busy machine disturbs less.
+// a busy machine disturbs less. extra holds more key=value words, which f may fill in.
 template <typename F>
-void timed(const char* side, const char* workload, uint64_t expected, bool print, F&& f) {
+void timed(const char* side, const char* workload, uint64_t expected, bool print, F&& f,
+           const std::string& extra = {}) {
   double cpu_start = cpu_ms();
   auto start = std::chrono::steady_clock::now();
   uint64_t check = f();
   auto end = std::chrono::steady_clock::now();
   double cpu = cpu_ms() - cpu_start;
   if (!print) return;
-  std::printf("asio_workloads side=%s workload=%s ms=%.3f cpu_ms=%.3f check=%llu expected=%llu\n", side,
+  std::printf("asio_workloads side=%s workload=%s ms=%.3f cpu_ms=%.3f check=%llu expected=%llu%s%s\n", side,
               workload, std::chrono::duration<double, std::milli>(end - start).count(), cpu,
-              static_cast<unsigned long long>(check), static_cast<unsigned long long>(expected));
+              static_cast<unsigned long long>(check), static_cast<unsigned long long>(expected),
+              extra.empty() ? "" : " ", extra.c_str());
   std::fflush(stdout);
 }
 
