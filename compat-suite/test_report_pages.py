@@ -13,10 +13,11 @@ import sys
 
 import pytest
 
-from harness import build, case_log, config, diff, history, manifest, report, results, run
+from harness import build, case_log, diff, history, manifest, report, results, run
 from harness.suite import Suite
+from suite_config import CONFIG, REPO
 
-CASES = {c.name: c for c in manifest.load_all()}
+CASES = {c.name: c for c in manifest.load_all(CONFIG.cases)}
 LIBRARIES = list(manifest.LIBRARIES)
 
 
@@ -30,7 +31,8 @@ def make_doc(statuses: dict[str, str], cases=None, logs: bool = False) -> dict:
         if logs and r.status != results.NOT_RUN:
             r.log = f"logs/{case.name}.txt"
         rs.append(r)
-    return results.document(rs, manifest.load_apis(), LIBRARIES, "ci", 1.0)
+    return results.document(rs, manifest.load_apis(CONFIG.apis), LIBRARIES, "ci", 1.0, tau=CONFIG.tau,
+                            peers=CONFIG.peers)
 
 
 class Page(html.parser.HTMLParser):
@@ -95,13 +97,14 @@ def test_case_log_holds_commands_exit_codes_timings_and_the_whole_output(tmp_pat
 
 def test_suite_run_writes_a_log_even_when_nothing_could_be_built(tmp_path):
     case = next(c for c in CASES.values() if c.third_party)
-    s = Suite(tmp_path / "work", list(CASES.values()), "ci", log_dir=tmp_path / "reports" / "logs")
+    s = Suite(dataclasses.replace(CONFIG, reports=tmp_path / "reports", tier="ci"), tmp_path / "work",
+              list(CASES.values()))
     s.third_party_errors[case.name] = "RESTinio 0.6.16: librestinio-dev is not installed"
     r = s.run(case)
     assert r.status == results.BUILD_FAIL
     assert r.log == f"logs/{case.name}.txt"
     assert "librestinio-dev is not installed" in (tmp_path / "reports" / r.log).read_text()
-    doc = results.document(list(s.results.values()), manifest.load_apis(), LIBRARIES, "ci")
+    doc = s.document()
     page = report.render(doc, tmp_path / "reports")
     links = parse(page.read_text()).links
     assert f"logs/{case.name}.txt" in links
@@ -150,14 +153,14 @@ def test_diff_script_and_pytest_option_print_the_same(tmp_path):
     history.record(make_doc(FIRST), file)
     history.record(make_doc(SECOND), file)
     script = subprocess.run([sys.executable, "-m", "harness.diff", str(file)], capture_output=True, text=True,
-                            cwd=config.REPO)
+                            cwd=REPO)
     assert script.returncode == 1, script.stdout + script.stderr  # a case newly fails
     assert "1 newly passing, 1 newly failing" in script.stdout
     assert "  + probe_strand: fail -> pass" in script.stdout and "  - probe_tcp: pass -> fail" in script.stdout
     env = {**os.environ, "TAU_COMPAT_REPORT_DIR": str(tmp_path)}
     option = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "compat-suite",
                              "--compat-diff", "-k", "no_such_case_at_all"], capture_output=True, text=True,
-                            cwd=config.REPO, env=env, timeout=300)
+                            cwd=REPO, env=env, timeout=300)
     for line in script.stdout.splitlines()[:3]:
         assert line in option.stdout, option.stdout + option.stderr
 
@@ -252,7 +255,7 @@ def page_in_browser(tmp_path_factory):
 @pytest.mark.parametrize("width", [390, 1280])
 def test_chromium_screenshots_at_phone_and_desktop_widths(page_in_browser, width):
     binary, page, _, profile = page_in_browser
-    shots = config.REPORTS / "screenshots"  # git-ignored, kept for a human to look at
+    shots = CONFIG.reports / "screenshots"  # git-ignored, kept for a human to look at
     shots.mkdir(parents=True, exist_ok=True)
     out = shots / f"report-{width}.png"
     out.unlink(missing_ok=True)

@@ -10,7 +10,6 @@ import platform
 import re
 import subprocess
 
-from . import config
 from .manifest import Api, Case
 
 # Case statuses, from best to worst.
@@ -84,10 +83,11 @@ def process_json(r) -> dict:
     }
 
 
-def api_cells(results: list[CaseResult], apis: list[Api], libraries: list[str]) -> list[dict]:
+def api_cells(results: list[CaseResult], apis: list[Api], libraries: list[str], peers: frozenset[str]) -> list[dict]:
     """One row per API: per library, the cases that exercise it and how they went.
     A cell passes when its cases pass, fails when a failure is blamed on the API;
-    a case that failed because of another API leaves it 'blocked'."""
+    a case that failed because of another API leaves it 'blocked'. The observed
+    stop row leaves out a tau that ran only peers (plugins playing the other end)."""
     rows = []
     names = [a.name for a in apis]
     extra = sorted({api for r in results for api in r.case.apis} - set(names))
@@ -97,7 +97,7 @@ def api_cells(results: list[CaseResult], apis: list[Api], libraries: list[str]) 
             cell = {"pass": [], "fail": [], "blocked": [], "not_run": []}
             for r in results:
                 if api.observed == "stop":
-                    if r.case.library == lib and (verdict := stop_verdict(r)):
+                    if r.case.library == lib and (verdict := stop_verdict(r, peers)):
                         cell[verdict].append(r.case.name)
                     continue
                 if r.case.library != lib or api.name not in r.case.apis:
@@ -139,14 +139,14 @@ STOP_GAP = ("tau did not end on its first SIGTERM: a main blocked in io_context:
             "the loop running, and only the second SIGTERM (an immediate exit, without plugin_destroy) ended it")
 
 
-def stop_verdict(r: CaseResult) -> str | None:
+def stop_verdict(r: CaseResult, peers: frozenset[str]) -> str | None:
     """For the observed stop row: "pass" when every tau the harness had to stop
-    (running a program of the case, not just the peer) ended on the first SIGTERM,
+    (running a program of the case, not just peers) ended on the first SIGTERM,
     "fail" when one needed more; None when the case stopped none."""
     if r.status == NOT_RUN:
         return None
     stops = [p["stop"] for p in r.processes
-             if p["stop"] not in ("exited", "timeout") and any(name != "peer" for name in p["plugins"])]
+             if p["stop"] not in ("exited", "timeout") and any(name not in peers for name in p["plugins"])]
     if not stops:
         return None
     return "pass" if all(s == "SIGTERM" for s in stops) else "fail"
@@ -166,8 +166,7 @@ def cell_status(cell: dict) -> str:
     return "untested"
 
 
-def versions() -> dict:
-    tau = config.tau_binary()
+def versions(tau: pathlib.Path) -> dict:
     info = subprocess.run([str(tau), "--info"], capture_output=True, text=True).stdout if tau.exists() else ""
 
     def field(name: str) -> str:
@@ -253,13 +252,15 @@ def growth(results: list[CaseResult]) -> dict:
 
 
 def document(results: list[CaseResult], apis: list[Api], libraries: list[str], tier: str,
-             seconds: float | None = None) -> dict:
+             seconds: float | None = None, *, tau: pathlib.Path, peers: frozenset[str]) -> dict:
+    """Everything the report shows. tau: the binary whose --info gives the versions;
+    peers: plugins that only play the other end of a case (config.Config.peers)."""
     results = sorted(results, key=lambda r: (libraries.index(r.case.library), r.case.name))
-    rows = api_cells(results, apis, libraries)
+    rows = api_cells(results, apis, libraries, peers)
     return {
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "tier": tier, "seconds": round(seconds, 1) if seconds is not None else None,
-        "versions": versions(), "libraries": libraries, "totals": totals(results, rows),
+        "versions": versions(tau), "libraries": libraries, "totals": totals(results, rows),
         "third_party": {r.case.library: {"version": r.case.third_party.version, "debian": r.case.third_party.debian}
                         for r in results if r.case.third_party},
         "apis": rows, "cases": [r.to_json() for r in results],
@@ -268,7 +269,7 @@ def document(results: list[CaseResult], apis: list[Api], libraries: list[str], t
     }
 
 
-def write(doc: dict, directory: pathlib.Path = config.REPORTS) -> pathlib.Path:
+def write(doc: dict, directory: pathlib.Path) -> pathlib.Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "compat.json"
     path.write_text(json.dumps(doc, indent=1) + "\n")
