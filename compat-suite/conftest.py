@@ -5,7 +5,10 @@ reports/compat.json and reports/index.html at the end of the session.
 TAU_COMPAT_TIER=ci (default) runs the ci-tier cases and skips the rest;
 TAU_COMPAT_TIER=full runs everything. TAU_BUILD_DIR picks the tau build (default
 build/), TAU_CACHE_DIR the plugin build cache (default <build>/compat-cache); the
-rest is in README.md. suite_config.py tells the harness where things are."""
+rest is in README.md. suite_config.py tells the harness where things are.
+
+A case with [xfail] in its manifest is a strict xfail: when it passes, its test
+fails (XPASS(strict)) until the [xfail] is dropped."""
 import pytest
 
 from suite_config import CONFIG  # first: it puts the harness on sys.path
@@ -25,7 +28,7 @@ def case_params():
             marks.append(pytest.mark.skip(reason=f"{case.tier} tier (TAU_COMPAT_TIER={TIER})"))
         if case.xfail_reason:
             blamed = ", ".join(case.xfail_apis) or "upstream program"
-            marks.append(pytest.mark.xfail(reason=f"{blamed}: {case.xfail_reason}", strict=False))
+            marks.append(pytest.mark.xfail(reason=f"{blamed}: {case.xfail_reason}", strict=True))
         params.append(pytest.param(case, id=case.name, marks=marks))
     return params
 
@@ -96,6 +99,9 @@ def pytest_sessionfinish(session, exitstatus):
         d = record["diff"]
         reporter.write_line(f"compat: {t['passed']}/{t['run']} cases passed ({t['cases']} in the suite); "
                             f"report: {path}")
+        if (stale := doc["growth"]["passes_now"]):
+            reporter.write_line(f"compat: known failures that no longer happen (drop their [xfail]): "
+                                f"{', '.join(i['case'] for i in stale)}", red=True)
         if show_diff:
             for line in history.format_diff(d):
                 reporter.write_line(line)

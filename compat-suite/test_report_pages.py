@@ -15,7 +15,7 @@ import pytest
 
 from harness import build, case_log, diff, history, manifest, report, results, run
 from harness.suite import Suite
-from suite_config import CONFIG, REPO
+from suite_config import CONFIG, REPO, SUITE
 
 CASES = {c.name: c for c in manifest.load_all(CONFIG.cases)}
 LIBRARIES = list(manifest.LIBRARIES)
@@ -195,6 +195,48 @@ def test_growth_list_of_the_real_manifests_names_every_known_failure():
     assert blocks == sorted(blocks, reverse=True)
 
 
+# -- strict xfail: a known failure that no longer happens ------------------------------------------------------------
+
+KNOWN = next(c for c in CASES.values() if c.xfail_reason)  # a case with [xfail]
+
+
+def test_known_failures_are_strict_xfails(request):
+    conftest = next(p for p in request.config.pluginmanager.get_plugins()
+                    if pathlib.Path(getattr(p, "__file__", "") or "/").resolve() == SUITE / "conftest.py")
+    marks = {param.id: [m for m in param.marks if m.name == "xfail"] for param in conftest.case_params()}
+    assert {name for name, xfail in marks.items() if xfail} == {c.name for c in CASES.values() if c.xfail_reason}
+    assert all(m.kwargs.get("strict") is True for xfail in marks.values() for m in xfail)
+
+
+def test_a_known_failure_that_passes_is_reported_as_a_failed_test(tmp_path):
+    doc = make_doc({KNOWN.name: "pass"})
+    case = next(c for c in doc["cases"] if c["name"] == KNOWN.name)
+    assert (case["status"], case["outcome"]) == ("pass", "xpassed")
+    assert case["first_error"] == results.NO_LONGER_FAILS
+    assert doc["growth"]["passes_now"] == [{"case": KNOWN.name, "library": KNOWN.library, "status": "pass",
+                                            "reason": KNOWN.xfail_reason}]
+    assert KNOWN.name not in {i["case"] for g in doc["growth"]["gaps"] for i in g["cases"]} | \
+        {i["case"] for i in doc["growth"]["upstream"]}
+    assert doc["totals"]["by_outcome"]["xpassed"] == 1
+    text = report.render(doc, tmp_path).read_text()
+    row = next(r for r in parse(text).case_rows if r["data-case"] == KNOWN.name)
+    assert row["data-outcome"] == "xpassed"
+    assert '<td class="fail">pass<div class="small">(xpassed: the test fails)</div></td>' in text
+    assert 'id="headline-xpassed"' in text and 'id="passes-now"' in text
+    assert results.NO_LONGER_FAILS in text
+    r = results.CaseResult(KNOWN, results.PASS)
+    assert f"error    {results.NO_LONGER_FAILS}" in case_log.text(r, [], [])
+
+
+def test_a_known_failure_that_still_fails_is_no_failed_test(tmp_path):
+    doc = make_doc({KNOWN.name: "fail"})
+    case = next(c for c in doc["cases"] if c["name"] == KNOWN.name)
+    assert (case["outcome"], case["first_error"]) == ("xfailed", "synthetic fail")
+    assert not doc["growth"]["passes_now"]
+    text = report.render(doc, tmp_path).read_text()
+    assert 'id="headline-xpassed"' not in text and 'id="passes-now"' not in text
+
+
 # -- filters and looks --------------------------------------------------------------------------------------------
 
 def test_filters_and_no_external_assets(tmp_path):
@@ -237,7 +279,8 @@ def png_size(path: pathlib.Path) -> tuple[int, int]:
 
 
 STATUSES = {"probe_tcp": "pass", "probe_strand": "fail", "beast_http_server_async": "pass",
-            "beast_http_client_sync": "timeout", "beast_http_server_sync": "pass", "asio_http_server": "pass"}
+            "beast_http_client_sync": "timeout", "beast_http_server_sync": "pass", "asio_http_server": "pass",
+            KNOWN.name: "pass"}  # a known failure that no longer happens: a failed test
 
 
 @pytest.fixture(scope="module")
@@ -264,19 +307,19 @@ def test_chromium_screenshots_at_phone_and_desktop_widths(page_in_browser, width
     assert png_size(out) == (width, 900)
 
 
-@pytest.mark.parametrize("fragment, library, statuses", [
-    ("#lib=Beast%20HTTP&status=pass", "Beast HTTP", {"pass"}),
-    ("#status=failing", None, {"fail", "build failure", "timeout"}),
+@pytest.mark.parametrize("fragment, library, shown", [
+    ("#lib=Beast%20HTTP&status=pass", "Beast HTTP", lambda c: c["status"] == "pass"),
+    ("#status=failing", None, lambda c: c["status"] in ("fail", "build failure", "timeout") or c["outcome"] == "xpassed"),
     ("?lib=API%20probes", "API probes", None),
-])
-def test_chromium_filter_from_the_url_shows_only_matching_rows(page_in_browser, fragment, library, statuses):
+], ids=["library and pass", "failing", "library by query"])
+def test_chromium_filter_from_the_url_shows_only_matching_rows(page_in_browser, fragment, library, shown):
     binary, page, doc, profile = page_in_browser
     r = chromium(binary, profile, "--dump-dom", page.as_uri() + fragment)
     assert r.returncode == 0, r.stderr[-2000:]
     rows = parse(r.stdout).case_rows
     assert len(rows) == len(doc["cases"])
     expected = [c["name"] for c in doc["cases"] if (library is None or c["library"] == library)
-                and (statuses is None or c["status"] in statuses)]
+                and (shown is None or shown(c))]
     assert expected, "the filter must select something for the test to mean anything"
     assert [row["data-case"] for row in rows if row["visible"]] == expected
     assert f"showing {len(expected)} of {len(rows)} cases" in r.stdout

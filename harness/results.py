@@ -14,6 +14,8 @@ from .manifest import Api, Case
 
 # Case statuses, from best to worst.
 PASS, FAIL, BUILD_FAIL, TIMEOUT, NOT_RUN = "pass", "fail", "build failure", "timeout", "not run"
+# Why the test of a case that passed despite its [xfail] fails (a strict xfail).
+NO_LONGER_FAILS = "the known failure no longer happens: drop [xfail] from the manifest"
 OUTPUT_LIMIT = 4000  # characters of each process's output kept in the results
 
 
@@ -35,12 +37,19 @@ class CaseResult:
 
     @property
     def outcome(self) -> str:
-        """What pytest made of it: passed, failed, xfailed, xpassed, not run."""
+        """What pytest made of it: passed, failed, xfailed, xpassed, not run. The
+        xfail is strict, so an xpassed case is a failed test (XPASS(strict))."""
         if self.status == NOT_RUN:
             return "not run"
         if self.status == PASS:
             return "xpassed" if self.expected_failure else "passed"
         return "xfailed" if self.expected_failure else "failed"
+
+    @property
+    def error(self) -> str:
+        """Why the test failed: the first problem, or for an xpassed case that its
+        known failure no longer happens."""
+        return self.first_error or (NO_LONGER_FAILS if self.outcome == "xpassed" else "")
 
     @property
     def blamed_apis(self) -> list[str]:
@@ -57,7 +66,7 @@ class CaseResult:
         return {
             "name": c.name, "title": c.title, "library": c.library, "tier": c.tier, "apis": c.apis,
             "upstream": c.upstream, "needs": c.needs, "notes": c.notes,
-            "status": self.status, "outcome": self.outcome, "first_error": self.first_error,
+            "status": self.status, "outcome": self.outcome, "first_error": self.error,
             "blamed_apis": self.blamed_apis,
             "known_failure": {"reason": c.xfail_reason, "apis": c.xfail_apis, "cause": c.xfail_cause}
             if c.xfail_reason else None,
@@ -214,25 +223,25 @@ def growth(results: list[CaseResult]) -> dict:
     """What to fix first: the known failures (manifest [xfail]) grouped by the API
     they are put down to, ranked by how many cases each blocks (then by cause: a
     shim gap before a design limit). A known failure blocks its case unless the
-    case passed in this run (then its [xfail] is stale: 'passes_now'); a case
-    outside the tier still counts. Known failures with no API to blame (bugs
-    upstream) are listed apart; unexpected failures of this run are 'untriaged'."""
+    case passed in this run: then its [xfail] is stale ('passes_now') and its test
+    fails (strict xfail). A case outside the tier still counts. Known failures with
+    no API to blame (bugs upstream) are listed apart; unexpected failures of this
+    run are 'untriaged'."""
     gaps: dict[str, dict] = {}
-    upstream = []
+    upstream, stale = [], []
     for r in results:
         c = r.case
         if not c.xfail_reason:
             continue
         item = {"case": c.name, "library": c.library, "status": r.status, "reason": c.xfail_reason}
+        if r.status == PASS:
+            stale.append(item)
+            continue
         if not c.xfail_apis:
             upstream.append(item)
             continue
         for api in c.xfail_apis:
-            gap = gaps.setdefault(api, {"api": api, "causes": [], "reasons": [], "cases": [], "passes_now": [],
-                                        "other_apis": set()})
-            if r.status == PASS:
-                gap["passes_now"].append(item)
-                continue
+            gap = gaps.setdefault(api, {"api": api, "causes": [], "reasons": [], "cases": [], "other_apis": set()})
             if c.xfail_cause not in gap["causes"]:
                 gap["causes"].append(c.xfail_cause)
             if c.xfail_reason not in gap["reasons"]:
@@ -240,14 +249,12 @@ def growth(results: list[CaseResult]) -> dict:
             gap["cases"].append(item)
             gap["other_apis"].update(a for a in c.apis if a not in c.xfail_apis)
     order = {cause: i for i, cause in enumerate(("shim", "design", "upstream"))}
-    ranked = sorted((g for g in gaps.values() if g["cases"]), key=lambda g: (-len(g["cases"]), min(order.get(x, 9) for x in g["causes"]),
-                                                   g["api"]))
+    ranked = sorted(gaps.values(), key=lambda g: (-len(g["cases"]), min(order.get(x, 9) for x in g["causes"]), g["api"]))
     for g in ranked:
         g["blocks"] = len(g["cases"])
         g["other_apis"] = sorted(g["other_apis"])
     untriaged = [{"case": r.case.name, "library": r.case.library, "status": r.status, "reason": r.first_error}
                  for r in results if r.outcome == "failed"]
-    stale = [i for g in gaps.values() for i in g["passes_now"]]
     return {"gaps": ranked, "upstream": upstream, "untriaged": untriaged, "passes_now": stale}
 
 
