@@ -4,19 +4,19 @@ reports/compat.json and reports/index.html at the end of the session.
 
 TAU_COMPAT_TIER=ci (default) runs the ci-tier cases and skips the rest;
 TAU_COMPAT_TIER=full runs everything. TAU_BUILD_DIR picks the tau build (default
-build/), TAU_CACHE_DIR the plugin build cache (default <build>/compat-cache)."""
-import pathlib
-import sys
+build/), TAU_CACHE_DIR the plugin build cache (default <build>/compat-cache); the
+rest is in README.md. suite_config.py tells the harness where things are.
 
+A case with [xfail] in its manifest is a strict xfail: when it passes, its test
+fails (XPASS(strict)) until the [xfail] is dropped."""
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from suite_config import CONFIG  # first: it puts the harness on sys.path
+from harness import config, history, manifest, report, results
+from harness.suite import Suite
 
-from harness import config, history, manifest, report, results  # noqa: E402
-from harness.suite import Suite  # noqa: E402
-
-CASES = manifest.load_all()
-TIER = config.tier()
+CASES = manifest.load_all(CONFIG.cases)
+TIER = CONFIG.tier
 _suite: Suite | None = None
 
 
@@ -28,7 +28,7 @@ def case_params():
             marks.append(pytest.mark.skip(reason=f"{case.tier} tier (TAU_COMPAT_TIER={TIER})"))
         if case.xfail_reason:
             blamed = ", ".join(case.xfail_apis) or "upstream program"
-            marks.append(pytest.mark.xfail(reason=f"{blamed}: {case.xfail_reason}", strict=False))
+            marks.append(pytest.mark.xfail(reason=f"{blamed}: {case.xfail_reason}", strict=True))
         params.append(pytest.param(case, id=case.name, marks=marks))
     return params
 
@@ -50,10 +50,10 @@ def pytest_generate_tests(metafunc):
 def suite(request, tmp_path_factory) -> Suite:
     """Builds the plugins of every case that this session will run, in parallel."""
     global _suite
-    if not config.tau_binary().exists():
-        pytest.fail(f"{config.tau_binary()} does not exist: build tau first (cmake --preset default && "
+    if not CONFIG.tau.exists():
+        pytest.fail(f"{CONFIG.tau} does not exist: build tau first (cmake --preset default && "
                     f"cmake --build build --target tau)")
-    s = Suite(tmp_path_factory.mktemp("compat"), CASES, TIER)
+    s = Suite(CONFIG, tmp_path_factory.mktemp("compat"), CASES)
     selected = []
     for item in request.session.items:
         callspec = getattr(item, "callspec", None)
@@ -72,7 +72,7 @@ def suite(request, tmp_path_factory) -> Suite:
         say(f"compat: {b.dir.name}: {what if b.ok else 'BUILD FAILED: ' + b.first_error} ({b.seconds:.1f}s)")
     plugins = len(set(d for c in selected for d in c.plugin_dirs))
     say(f"\ncompat: tier {TIER}: building {plugins} plugins for {len(selected)} cases, "
-        f"{config.build_jobs()} at a time (cache {config.cache_dir()})")
+        f"{CONFIG.jobs} at a time (cache {CONFIG.cache})")
     s.prepare(selected, progress=progress, say=lambda line: say(f"compat: {line}"))
     say(f"compat: {plugins} plugins ready in {s.build_seconds:.1f}s")
     _suite = s
@@ -84,21 +84,24 @@ def pytest_sessionfinish(session, exitstatus):
     show_diff = session.config.getoption("--compat-diff", default=False)
     if _suite is None or not any(r.status != results.NOT_RUN for r in _suite.results.values()):
         if show_diff and reporter:  # nothing ran: the last two recorded runs
-            runs = history.load(history.path())
+            runs = history.load(history.path(CONFIG.reports))
             if runs:
                 d = history.diff(runs[-2] if len(runs) > 1 else None, runs[-1])
                 for line in history.format_diff(d):
                     reporter.write_line(line)
         return
     doc = _suite.document()
-    record = history.record(doc, history.path())
-    results.write(doc)
-    path = report.render(doc)
+    record = history.record(doc, history.path(CONFIG.reports))
+    results.write(doc, CONFIG.reports)
+    path = report.render(doc, CONFIG.reports)
     if reporter:
         t = doc["totals"]
         d = record["diff"]
         reporter.write_line(f"compat: {t['passed']}/{t['run']} cases passed ({t['cases']} in the suite); "
                             f"report: {path}")
+        if (stale := doc["growth"]["passes_now"]):
+            reporter.write_line(f"compat: known failures that no longer happen (drop their [xfail]): "
+                                f"{', '.join(i['case'] for i in stale)}", red=True)
         if show_diff:
             for line in history.format_diff(d):
                 reporter.write_line(line)

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from harness import manifest, report, results
+from suite_config import CONFIG
 
 
 class Rows(html.parser.HTMLParser):
@@ -48,16 +49,16 @@ def chromium_dom(url: str, profile) -> str:
 
 def test_report_opens_in_chromium_with_a_row_per_api_and_per_case(suite, tmp_path):
     doc = suite.document()
-    results.write(doc)
-    page = report.render(doc)
+    results.write(doc, CONFIG.reports)
+    page = report.render(doc, CONFIG.reports)
     dom = chromium_dom(page.as_uri(), tmp_path / "profile")
     rows = Rows()
     rows.feed(dom)
     assert "tau compatibility report" in dom
     assert rows.apis == [r["api"] for r in doc["apis"]]
-    assert set(rows.apis) >= {a.name for a in manifest.load_apis()}
+    assert set(rows.apis) >= {a.name for a in manifest.load_apis(CONFIG.apis)}
     assert [name for name, _ in rows.cases] == [c["name"] for c in doc["cases"]]
-    assert len(rows.cases) == len(manifest.load_all())
+    assert len(rows.cases) == len(manifest.load_all(CONFIG.cases))
     assert rows.ids["total-cases"].strip() == str(len(rows.cases))
     assert "Boost 1.81" in dom
     assert "RESTinio 0.6.16 (Debian librestinio-dev 0.6.16-0.2)" in dom

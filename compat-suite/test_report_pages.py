@@ -13,10 +13,11 @@ import sys
 
 import pytest
 
-from harness import build, case_log, config, diff, history, manifest, report, results, run
+from harness import build, case_log, diff, history, manifest, report, results, run
 from harness.suite import Suite
+from suite_config import CONFIG, REPO, SUITE
 
-CASES = {c.name: c for c in manifest.load_all()}
+CASES = {c.name: c for c in manifest.load_all(CONFIG.cases)}
 LIBRARIES = list(manifest.LIBRARIES)
 
 
@@ -30,7 +31,8 @@ def make_doc(statuses: dict[str, str], cases=None, logs: bool = False) -> dict:
         if logs and r.status != results.NOT_RUN:
             r.log = f"logs/{case.name}.txt"
         rs.append(r)
-    return results.document(rs, manifest.load_apis(), LIBRARIES, "ci", 1.0)
+    return results.document(rs, manifest.load_apis(CONFIG.apis), LIBRARIES, "ci", 1.0, tau=CONFIG.tau,
+                            peers=CONFIG.peers)
 
 
 class Page(html.parser.HTMLParser):
@@ -95,13 +97,14 @@ def test_case_log_holds_commands_exit_codes_timings_and_the_whole_output(tmp_pat
 
 def test_suite_run_writes_a_log_even_when_nothing_could_be_built(tmp_path):
     case = next(c for c in CASES.values() if c.third_party)
-    s = Suite(tmp_path / "work", list(CASES.values()), "ci", log_dir=tmp_path / "reports" / "logs")
+    s = Suite(dataclasses.replace(CONFIG, reports=tmp_path / "reports", tier="ci"), tmp_path / "work",
+              list(CASES.values()))
     s.third_party_errors[case.name] = "RESTinio 0.6.16: librestinio-dev is not installed"
     r = s.run(case)
     assert r.status == results.BUILD_FAIL
     assert r.log == f"logs/{case.name}.txt"
     assert "librestinio-dev is not installed" in (tmp_path / "reports" / r.log).read_text()
-    doc = results.document(list(s.results.values()), manifest.load_apis(), LIBRARIES, "ci")
+    doc = s.document()
     page = report.render(doc, tmp_path / "reports")
     links = parse(page.read_text()).links
     assert f"logs/{case.name}.txt" in links
@@ -150,14 +153,14 @@ def test_diff_script_and_pytest_option_print_the_same(tmp_path):
     history.record(make_doc(FIRST), file)
     history.record(make_doc(SECOND), file)
     script = subprocess.run([sys.executable, "-m", "harness.diff", str(file)], capture_output=True, text=True,
-                            cwd=config.REPO)
+                            cwd=REPO)
     assert script.returncode == 1, script.stdout + script.stderr  # a case newly fails
     assert "1 newly passing, 1 newly failing" in script.stdout
     assert "  + probe_strand: fail -> pass" in script.stdout and "  - probe_tcp: pass -> fail" in script.stdout
     env = {**os.environ, "TAU_COMPAT_REPORT_DIR": str(tmp_path)}
     option = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "compat-suite",
                              "--compat-diff", "-k", "no_such_case_at_all"], capture_output=True, text=True,
-                            cwd=config.REPO, env=env, timeout=300)
+                            cwd=REPO, env=env, timeout=300)
     for line in script.stdout.splitlines()[:3]:
         assert line in option.stdout, option.stdout + option.stderr
 
@@ -190,6 +193,48 @@ def test_growth_list_of_the_real_manifests_names_every_known_failure():
     assert listed == known
     blocks = [x["blocks"] for x in doc["growth"]["gaps"]]
     assert blocks == sorted(blocks, reverse=True)
+
+
+# -- strict xfail: a known failure that no longer happens ------------------------------------------------------------
+
+KNOWN = next(c for c in CASES.values() if c.xfail_reason)  # a case with [xfail]
+
+
+def test_known_failures_are_strict_xfails(request):
+    conftest = next(p for p in request.config.pluginmanager.get_plugins()
+                    if pathlib.Path(getattr(p, "__file__", "") or "/").resolve() == SUITE / "conftest.py")
+    marks = {param.id: [m for m in param.marks if m.name == "xfail"] for param in conftest.case_params()}
+    assert {name for name, xfail in marks.items() if xfail} == {c.name for c in CASES.values() if c.xfail_reason}
+    assert all(m.kwargs.get("strict") is True for xfail in marks.values() for m in xfail)
+
+
+def test_a_known_failure_that_passes_is_reported_as_a_failed_test(tmp_path):
+    doc = make_doc({KNOWN.name: "pass"})
+    case = next(c for c in doc["cases"] if c["name"] == KNOWN.name)
+    assert (case["status"], case["outcome"]) == ("pass", "xpassed")
+    assert case["first_error"] == results.NO_LONGER_FAILS
+    assert doc["growth"]["passes_now"] == [{"case": KNOWN.name, "library": KNOWN.library, "status": "pass",
+                                            "reason": KNOWN.xfail_reason}]
+    assert KNOWN.name not in {i["case"] for g in doc["growth"]["gaps"] for i in g["cases"]} | \
+        {i["case"] for i in doc["growth"]["upstream"]}
+    assert doc["totals"]["by_outcome"]["xpassed"] == 1
+    text = report.render(doc, tmp_path).read_text()
+    row = next(r for r in parse(text).case_rows if r["data-case"] == KNOWN.name)
+    assert row["data-outcome"] == "xpassed"
+    assert '<td class="fail">pass<div class="small">(xpassed: the test fails)</div></td>' in text
+    assert 'id="headline-xpassed"' in text and 'id="passes-now"' in text
+    assert results.NO_LONGER_FAILS in text
+    r = results.CaseResult(KNOWN, results.PASS)
+    assert f"error    {results.NO_LONGER_FAILS}" in case_log.text(r, [], [])
+
+
+def test_a_known_failure_that_still_fails_is_no_failed_test(tmp_path):
+    doc = make_doc({KNOWN.name: "fail"})
+    case = next(c for c in doc["cases"] if c["name"] == KNOWN.name)
+    assert (case["outcome"], case["first_error"]) == ("xfailed", "synthetic fail")
+    assert not doc["growth"]["passes_now"]
+    text = report.render(doc, tmp_path).read_text()
+    assert 'id="headline-xpassed"' not in text and 'id="passes-now"' not in text
 
 
 # -- filters and looks --------------------------------------------------------------------------------------------
@@ -234,7 +279,8 @@ def png_size(path: pathlib.Path) -> tuple[int, int]:
 
 
 STATUSES = {"probe_tcp": "pass", "probe_strand": "fail", "beast_http_server_async": "pass",
-            "beast_http_client_sync": "timeout", "beast_http_server_sync": "pass", "asio_http_server": "pass"}
+            "beast_http_client_sync": "timeout", "beast_http_server_sync": "pass", "asio_http_server": "pass",
+            KNOWN.name: "pass"}  # a known failure that no longer happens: a failed test
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +298,7 @@ def page_in_browser(tmp_path_factory):
 @pytest.mark.parametrize("width", [390, 1280])
 def test_chromium_screenshots_at_phone_and_desktop_widths(page_in_browser, width):
     binary, page, _, profile = page_in_browser
-    shots = config.REPORTS / "screenshots"  # git-ignored, kept for a human to look at
+    shots = CONFIG.reports / "screenshots"  # git-ignored, kept for a human to look at
     shots.mkdir(parents=True, exist_ok=True)
     out = shots / f"report-{width}.png"
     out.unlink(missing_ok=True)
@@ -261,19 +307,19 @@ def test_chromium_screenshots_at_phone_and_desktop_widths(page_in_browser, width
     assert png_size(out) == (width, 900)
 
 
-@pytest.mark.parametrize("fragment, library, statuses", [
-    ("#lib=Beast%20HTTP&status=pass", "Beast HTTP", {"pass"}),
-    ("#status=failing", None, {"fail", "build failure", "timeout"}),
+@pytest.mark.parametrize("fragment, library, shown", [
+    ("#lib=Beast%20HTTP&status=pass", "Beast HTTP", lambda c: c["status"] == "pass"),
+    ("#status=failing", None, lambda c: c["status"] in ("fail", "build failure", "timeout") or c["outcome"] == "xpassed"),
     ("?lib=API%20probes", "API probes", None),
-])
-def test_chromium_filter_from_the_url_shows_only_matching_rows(page_in_browser, fragment, library, statuses):
+], ids=["library and pass", "failing", "library by query"])
+def test_chromium_filter_from_the_url_shows_only_matching_rows(page_in_browser, fragment, library, shown):
     binary, page, doc, profile = page_in_browser
     r = chromium(binary, profile, "--dump-dom", page.as_uri() + fragment)
     assert r.returncode == 0, r.stderr[-2000:]
     rows = parse(r.stdout).case_rows
     assert len(rows) == len(doc["cases"])
     expected = [c["name"] for c in doc["cases"] if (library is None or c["library"] == library)
-                and (statuses is None or c["status"] in statuses)]
+                and (shown is None or shown(c))]
     assert expected, "the filter must select something for the test to mean anything"
     assert [row["data-case"] for row in rows if row["visible"]] == expected
     assert f"showing {len(expected)} of {len(rows)} cases" in r.stdout

@@ -5,12 +5,13 @@ plugin's own and tau's blocking pool)."""
 import collections
 import pathlib
 
-from harness import build, config, manifest, run
+from harness import build, manifest, run
 from harness.manifest import Case, Plugin, Process
+from suite_config import CONFIG, SUITE
 
-CASES = manifest.load_all()
-APIS = manifest.load_apis()
-SELFTEST = config.SUITE / "selftest"
+CASES = manifest.load_all(CONFIG.cases)
+APIS = manifest.load_apis(CONFIG.apis)
+SELFTEST = SUITE / "selftest"
 
 
 def test_every_api_in_the_support_table_has_a_case():
@@ -52,17 +53,18 @@ def test_upstream_sources_exist_and_are_not_copied():
     for c in CASES:
         for u in c.upstream:
             assert (root / u).exists(), f"{c.name}: {u} (install libboost1.81-doc)"
-    ours = [p for p in config.SUITE.rglob("*") if p.suffix in (".cpp", ".hpp")]
+    ours = [p for p in SUITE.rglob("*") if p.suffix in (".cpp", ".hpp")]
     copied = [p for p in ours if any(p.read_bytes() == q.read_bytes() for q in root.rglob(p.name))]
     assert not copied, f"upstream files copied into the repository: {copied}"
 
 
 def _run_selftest(name: str, suite):
-    b = build.build_one(SELFTEST / name)
+    b = build.build_one(suite.config, SELFTEST / name)
     assert b.ok, b.log
     case = Case(name=name, dir=SELFTEST / name, title=name, library="API probes", apis=[], upstream=[], needs=[],
                 tier="ci", timeout=60, processes=[Process("selftest", [Plugin(SELFTEST / name, "")])], fixed_ports={})
-    outcome = run.run_case(case, {SELFTEST / name: b.library}, {}, suite.workdir / "runs" / name, suite.env())
+    outcome = run.run_case(suite.config.tau, case, {SELFTEST / name: b.library}, {}, suite.workdir / "runs" / name,
+                           suite.env())
     return outcome.processes[0]
 
 

@@ -10,7 +10,7 @@ import re
 import subprocess
 import time
 
-from . import config
+from .config import Config
 
 # A cold build of libtorrent (about 140 files) takes 15-20 minutes on 2 cores.
 BUILD_TIMEOUT = float(os.environ.get("TAU_COMPAT_BUILD_TIMEOUT", 3600))
@@ -40,16 +40,16 @@ def first_compiler_error(log: str) -> str:
     return log.strip().splitlines()[-1] if log.strip() else "build failed without output"
 
 
-def build_env() -> dict:
-    return {**os.environ, "TAU_CACHE_DIR": str(config.cache_dir()), "TAU_COMPAT_SOURCES": str(config.sources_dir())}
+def build_env(config: Config) -> dict:
+    return {**os.environ, "TAU_CACHE_DIR": str(config.cache), "TAU_COMPAT_SOURCES": str(config.sources)}
 
 
-def build_one(plugin_dir: pathlib.Path) -> Build:
+def build_one(config: Config, plugin_dir: pathlib.Path) -> Build:
     start = time.monotonic()
-    command = [str(config.tau_binary()), "build", str(plugin_dir)]
+    command = [str(config.tau), "build", str(plugin_dir)]
     try:
         r = subprocess.run(command, capture_output=True,
-                           text=True, timeout=BUILD_TIMEOUT, env=build_env(), stdin=subprocess.DEVNULL)
+                           text=True, timeout=BUILD_TIMEOUT, env=build_env(config), stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return Build(plugin_dir, False, None, time.monotonic() - start, True,
                      f"build did not finish in {BUILD_TIMEOUT:.0f}s", command=command)
@@ -62,13 +62,13 @@ def build_one(plugin_dir: pathlib.Path) -> Build:
     return Build(plugin_dir, True, library, seconds, compiled, log=r.stderr, command=command, exit_code=0)
 
 
-def build_all(dirs: list[pathlib.Path], jobs: int | None = None, progress=None) -> dict[pathlib.Path, Build]:
-    """Builds every plugin once; `jobs` at a time (each build is one CMake + Ninja
-    run and mostly one compiler process)."""
+def build_all(config: Config, dirs: list[pathlib.Path], progress=None) -> dict[pathlib.Path, Build]:
+    """Builds every plugin once; config.jobs at a time (each build is one CMake +
+    Ninja run and mostly one compiler process)."""
     results: dict[pathlib.Path, Build] = {}
     unique = list(dict.fromkeys(dirs))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs or config.build_jobs()) as pool:
-        futures = {pool.submit(build_one, d): d for d in unique}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=config.jobs) as pool:
+        futures = {pool.submit(build_one, config, d): d for d in unique}
         for f in concurrent.futures.as_completed(futures):
             b = f.result()
             results[b.dir] = b

@@ -22,8 +22,8 @@ def text(result, builds: list, processes: list) -> str:
     c = result.case
     out = [RULE, f"case     {c.name}: {c.title}", f"library  {c.library} (tier {c.tier})",
            f"status   {result.status} ({result.outcome}) in {result.seconds:.2f} s"]
-    if result.first_error:
-        out.append(f"error    {result.first_error}")
+    if result.error:
+        out.append(f"error    {result.error}")
     if c.xfail_reason:
         out.append(f"known    ({c.xfail_cause}) {c.xfail_reason}")
     out += [f"note     {o}" for o in result.observations]

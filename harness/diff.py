@@ -1,19 +1,23 @@
-"""What changed between the last two runs of the suite (reports/history.jsonl):
-newly passing and newly failing cases, and passes per library.
+"""What changed between the last two runs of the suite (history.jsonl): newly
+passing and newly failing cases, and passes per library.
 
     /usr/bin/python3 -m harness.diff [HISTORY.jsonl]
 
-Exits 1 when a case newly fails, so a script can stop on a regression."""
+Without an argument it reads history.jsonl in $TAU_COMPAT_REPORT_DIR, else in
+reports/ under the current directory. Exits 1 when a case newly fails, so a script
+can stop on a regression."""
 from __future__ import annotations
 
+import os
 import pathlib
 import sys
 
-from . import config, history
+from . import history
 
 
 def main(argv: list[str]) -> int:
-    file = pathlib.Path(argv[0]) if argv else history.path(config.REPORTS)
+    reports = pathlib.Path(os.environ.get("TAU_COMPAT_REPORT_DIR") or "reports")
+    file = pathlib.Path(argv[0]) if argv else history.path(reports)
     runs = history.load(file)
     if not runs:
         print(f"compat diff: no runs recorded in {file} (run pytest compat/ first)")

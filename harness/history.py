@@ -7,14 +7,12 @@ import json
 import os
 import pathlib
 
-from . import config
-
 PATH_NAME = "history.jsonl"
 FAILED = ("fail", "build failure", "timeout")  # statuses that count as failing
 TREND_RUNS = 20  # runs shown in a library's trend
 
 
-def path(directory: pathlib.Path = config.REPORTS) -> pathlib.Path:
+def path(directory: pathlib.Path) -> pathlib.Path:
     return directory / PATH_NAME
 
 

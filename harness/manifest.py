@@ -1,5 +1,6 @@
-"""A case: compat-suite/cases/NAME/manifest.toml (and usually a CMakeLists.txt that
-builds the case's own plugin). See compat-suite/README.md for the fields."""
+"""A case: NAME/manifest.toml in the suite's folder of cases (and usually a
+CMakeLists.txt that builds the case's own plugin); the support table, apis.toml.
+compat-suite/README.md describes the fields."""
 from __future__ import annotations
 
 import dataclasses
@@ -120,7 +121,8 @@ def _require(data: dict, key: str, where: str, kind=str):
 
 def load(case_dir: pathlib.Path) -> Case:
     path = case_dir / "manifest.toml"
-    where = str(path.relative_to(config.REPO)) if path.is_relative_to(config.REPO) else str(path)
+    cwd = pathlib.Path.cwd()
+    where = str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
     try:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as e:
@@ -196,7 +198,7 @@ def load(case_dir: pathlib.Path) -> Case:
         notes=data.get("notes", ""), third_party=third_party)
 
 
-def load_all(cases_dir: pathlib.Path = config.CASES) -> list[Case]:
+def load_all(cases_dir: pathlib.Path) -> list[Case]:
     return [load(d) for d in sorted(cases_dir.iterdir()) if (d / "manifest.toml").exists()]
 
 
@@ -208,7 +210,7 @@ class Api:
     observed: str = ""  # "stop": judged from how tau ended when the harness stopped it
 
 
-def load_apis(path: pathlib.Path = config.SUITE / "apis.toml") -> list[Api]:
+def load_apis(path: pathlib.Path) -> list[Api]:
     """The rows of the report: the APIs of the shim's support table."""
     data = tomllib.loads(path.read_text())
     return [Api(a["name"], a["area"], a.get("note", ""), a.get("observed", "")) for a in data["api"]]

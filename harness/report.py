@@ -7,11 +7,11 @@ import pathlib
 
 import jinja2
 
-from . import config
+TEMPLATES = pathlib.Path(__file__).resolve().parent / "templates"
 
 
-def render(doc: dict, directory: pathlib.Path = config.REPORTS) -> pathlib.Path:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(config.HARNESS / "templates"),
+def render(doc: dict, directory: pathlib.Path) -> pathlib.Path:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
     html = env.get_template("report.html.j2").render(doc=doc, v=doc["versions"], t=doc["totals"])
     directory.mkdir(parents=True, exist_ok=True)

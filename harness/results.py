@@ -10,11 +10,12 @@ import platform
 import re
 import subprocess
 
-from . import config
 from .manifest import Api, Case
 
 # Case statuses, from best to worst.
 PASS, FAIL, BUILD_FAIL, TIMEOUT, NOT_RUN = "pass", "fail", "build failure", "timeout", "not run"
+# Why the test of a case that passed despite its [xfail] fails (a strict xfail).
+NO_LONGER_FAILS = "the known failure no longer happens: drop [xfail] from the manifest"
 OUTPUT_LIMIT = 4000  # characters of each process's output kept in the results
 
 
@@ -36,12 +37,19 @@ class CaseResult:
 
     @property
     def outcome(self) -> str:
-        """What pytest made of it: passed, failed, xfailed, xpassed, not run."""
+        """What pytest made of it: passed, failed, xfailed, xpassed, not run. The
+        xfail is strict, so an xpassed case is a failed test (XPASS(strict))."""
         if self.status == NOT_RUN:
             return "not run"
         if self.status == PASS:
             return "xpassed" if self.expected_failure else "passed"
         return "xfailed" if self.expected_failure else "failed"
+
+    @property
+    def error(self) -> str:
+        """Why the test failed: the first problem, or for an xpassed case that its
+        known failure no longer happens."""
+        return self.first_error or (NO_LONGER_FAILS if self.outcome == "xpassed" else "")
 
     @property
     def blamed_apis(self) -> list[str]:
@@ -58,7 +66,7 @@ class CaseResult:
         return {
             "name": c.name, "title": c.title, "library": c.library, "tier": c.tier, "apis": c.apis,
             "upstream": c.upstream, "needs": c.needs, "notes": c.notes,
-            "status": self.status, "outcome": self.outcome, "first_error": self.first_error,
+            "status": self.status, "outcome": self.outcome, "first_error": self.error,
             "blamed_apis": self.blamed_apis,
             "known_failure": {"reason": c.xfail_reason, "apis": c.xfail_apis, "cause": c.xfail_cause}
             if c.xfail_reason else None,
@@ -84,10 +92,11 @@ def process_json(r) -> dict:
     }
 
 
-def api_cells(results: list[CaseResult], apis: list[Api], libraries: list[str]) -> list[dict]:
+def api_cells(results: list[CaseResult], apis: list[Api], libraries: list[str], peers: frozenset[str]) -> list[dict]:
     """One row per API: per library, the cases that exercise it and how they went.
     A cell passes when its cases pass, fails when a failure is blamed on the API;
-    a case that failed because of another API leaves it 'blocked'."""
+    a case that failed because of another API leaves it 'blocked'. The observed
+    stop row leaves out a tau that ran only peers (plugins playing the other end)."""
     rows = []
     names = [a.name for a in apis]
     extra = sorted({api for r in results for api in r.case.apis} - set(names))
@@ -97,7 +106,7 @@ def api_cells(results: list[CaseResult], apis: list[Api], libraries: list[str]) 
             cell = {"pass": [], "fail": [], "blocked": [], "not_run": []}
             for r in results:
                 if api.observed == "stop":
-                    if r.case.library == lib and (verdict := stop_verdict(r)):
+                    if r.case.library == lib and (verdict := stop_verdict(r, peers)):
                         cell[verdict].append(r.case.name)
                     continue
                 if r.case.library != lib or api.name not in r.case.apis:
@@ -139,14 +148,14 @@ STOP_GAP = ("tau did not end on its first SIGTERM: a main blocked in io_context:
             "the loop running, and only the second SIGTERM (an immediate exit, without plugin_destroy) ended it")
 
 
-def stop_verdict(r: CaseResult) -> str | None:
+def stop_verdict(r: CaseResult, peers: frozenset[str]) -> str | None:
     """For the observed stop row: "pass" when every tau the harness had to stop
-    (running a program of the case, not just the peer) ended on the first SIGTERM,
+    (running a program of the case, not just peers) ended on the first SIGTERM,
     "fail" when one needed more; None when the case stopped none."""
     if r.status == NOT_RUN:
         return None
     stops = [p["stop"] for p in r.processes
-             if p["stop"] not in ("exited", "timeout") and any(name != "peer" for name in p["plugins"])]
+             if p["stop"] not in ("exited", "timeout") and any(name not in peers for name in p["plugins"])]
     if not stops:
         return None
     return "pass" if all(s == "SIGTERM" for s in stops) else "fail"
@@ -166,8 +175,7 @@ def cell_status(cell: dict) -> str:
     return "untested"
 
 
-def versions() -> dict:
-    tau = config.tau_binary()
+def versions(tau: pathlib.Path) -> dict:
     info = subprocess.run([str(tau), "--info"], capture_output=True, text=True).stdout if tau.exists() else ""
 
     def field(name: str) -> str:
@@ -215,25 +223,25 @@ def growth(results: list[CaseResult]) -> dict:
     """What to fix first: the known failures (manifest [xfail]) grouped by the API
     they are put down to, ranked by how many cases each blocks (then by cause: a
     shim gap before a design limit). A known failure blocks its case unless the
-    case passed in this run (then its [xfail] is stale: 'passes_now'); a case
-    outside the tier still counts. Known failures with no API to blame (bugs
-    upstream) are listed apart; unexpected failures of this run are 'untriaged'."""
+    case passed in this run: then its [xfail] is stale ('passes_now') and its test
+    fails (strict xfail). A case outside the tier still counts. Known failures with
+    no API to blame (bugs upstream) are listed apart; unexpected failures of this
+    run are 'untriaged'."""
     gaps: dict[str, dict] = {}
-    upstream = []
+    upstream, stale = [], []
     for r in results:
         c = r.case
         if not c.xfail_reason:
             continue
         item = {"case": c.name, "library": c.library, "status": r.status, "reason": c.xfail_reason}
+        if r.status == PASS:
+            stale.append(item)
+            continue
         if not c.xfail_apis:
             upstream.append(item)
             continue
         for api in c.xfail_apis:
-            gap = gaps.setdefault(api, {"api": api, "causes": [], "reasons": [], "cases": [], "passes_now": [],
-                                        "other_apis": set()})
-            if r.status == PASS:
-                gap["passes_now"].append(item)
-                continue
+            gap = gaps.setdefault(api, {"api": api, "causes": [], "reasons": [], "cases": [], "other_apis": set()})
             if c.xfail_cause not in gap["causes"]:
                 gap["causes"].append(c.xfail_cause)
             if c.xfail_reason not in gap["reasons"]:
@@ -241,25 +249,25 @@ def growth(results: list[CaseResult]) -> dict:
             gap["cases"].append(item)
             gap["other_apis"].update(a for a in c.apis if a not in c.xfail_apis)
     order = {cause: i for i, cause in enumerate(("shim", "design", "upstream"))}
-    ranked = sorted((g for g in gaps.values() if g["cases"]), key=lambda g: (-len(g["cases"]), min(order.get(x, 9) for x in g["causes"]),
-                                                   g["api"]))
+    ranked = sorted(gaps.values(), key=lambda g: (-len(g["cases"]), min(order.get(x, 9) for x in g["causes"]), g["api"]))
     for g in ranked:
         g["blocks"] = len(g["cases"])
         g["other_apis"] = sorted(g["other_apis"])
     untriaged = [{"case": r.case.name, "library": r.case.library, "status": r.status, "reason": r.first_error}
                  for r in results if r.outcome == "failed"]
-    stale = [i for g in gaps.values() for i in g["passes_now"]]
     return {"gaps": ranked, "upstream": upstream, "untriaged": untriaged, "passes_now": stale}
 
 
 def document(results: list[CaseResult], apis: list[Api], libraries: list[str], tier: str,
-             seconds: float | None = None) -> dict:
+             seconds: float | None = None, *, tau: pathlib.Path, peers: frozenset[str]) -> dict:
+    """Everything the report shows. tau: the binary whose --info gives the versions;
+    peers: plugins that only play the other end of a case (config.Config.peers)."""
     results = sorted(results, key=lambda r: (libraries.index(r.case.library), r.case.name))
-    rows = api_cells(results, apis, libraries)
+    rows = api_cells(results, apis, libraries, peers)
     return {
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "tier": tier, "seconds": round(seconds, 1) if seconds is not None else None,
-        "versions": versions(), "libraries": libraries, "totals": totals(results, rows),
+        "versions": versions(tau), "libraries": libraries, "totals": totals(results, rows),
         "third_party": {r.case.library: {"version": r.case.third_party.version, "debian": r.case.third_party.debian}
                         for r in results if r.case.third_party},
         "apis": rows, "cases": [r.to_json() for r in results],
@@ -268,7 +276,7 @@ def document(results: list[CaseResult], apis: list[Api], libraries: list[str], t
     }
 
 
-def write(doc: dict, directory: pathlib.Path = config.REPORTS) -> pathlib.Path:
+def write(doc: dict, directory: pathlib.Path) -> pathlib.Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "compat.json"
     path.write_text(json.dumps(doc, indent=1) + "\n")

@@ -15,7 +15,6 @@ import subprocess
 import threading
 import time
 
-from . import config
 from .manifest import Case, Process
 
 HOST = "127.0.0.1"
@@ -108,11 +107,11 @@ class ProcessResult:
     thread_problems: list[str] = dataclasses.field(default_factory=list)
 
 
-def classify_thread(creator: str) -> str:
+def classify_thread(creator: str, tau: pathlib.Path) -> str:
     base = os.path.basename(creator)
     if base.startswith("libuv.so"):
         return "blocking pool"
-    if os.path.realpath(creator) == os.path.realpath(config.tau_binary()):
+    if os.path.realpath(creator) == os.path.realpath(tau):
         return "host"
     if creator == "?":
         return "unknown"
@@ -122,14 +121,15 @@ def classify_thread(creator: str) -> str:
 class TauProcess:
     """A running tau, its output read as it comes, its threads sampled."""
 
-    def __init__(self, spec: Process, libraries: list[pathlib.Path], values: dict[str, str],
+    def __init__(self, tau: pathlib.Path, spec: Process, libraries: list[pathlib.Path], values: dict[str, str],
                  workdir: pathlib.Path, env: dict[str, str], index: int):
+        self.tau = tau
         self.spec = spec
         self.values = values
         self.input = "\n".join(f"{pl.name} {fill(pl.args, values)}".strip() for pl in spec.plugins)
         self.thread_log = workdir / f"threads.{index}.log"
         self.thread_log.unlink(missing_ok=True)
-        args = [str(config.tau_binary())]
+        args = [str(tau)]
         for lib in libraries:
             args += ["--plugin", str(lib)]
         args += ["--input", self.input]
@@ -249,7 +249,8 @@ class TauProcess:
                 logged[int(tid)] = creator
         # Plugin threads are allowed (they may block or park in run()); they are
         # reported. What breaks the rule is a handler that ran on one of them.
-        r.threads = [ThreadInfo(tid, creator, classify_thread(creator)) for tid, creator in sorted(logged.items())]
+        r.threads = [ThreadInfo(tid, creator, classify_thread(creator, self.tau))
+                     for tid, creator in sorted(logged.items())]
         unexplained = self._tids - set(logged) - {self.proc.pid}
         if unexplained and self.watched:
             r.thread_problems.append(f"{len(unexplained)} thread(s) not created through pthread_create")
@@ -301,7 +302,7 @@ class CaseRun:
     problems: list[str]
 
 
-def run_case(case: Case, libraries: dict[pathlib.Path, pathlib.Path], values: dict[str, str],
+def run_case(tau: pathlib.Path, case: Case, libraries: dict[pathlib.Path, pathlib.Path], values: dict[str, str],
              workdir: pathlib.Path, env: dict[str, str]) -> CaseRun:
     """Starts the background processes (waiting until each is ready), runs the
     others to their end (or their stop_when text), stops the background ones."""
@@ -315,7 +316,7 @@ def run_case(case: Case, libraries: dict[pathlib.Path, pathlib.Path], values: di
         for i, spec in enumerate(case.processes):
             if not spec.background:
                 continue
-            tp = TauProcess(spec, [libraries[p.dir] for p in spec.plugins], values, workdir, env, i)
+            tp = TauProcess(tau, spec, [libraries[p.dir] for p in spec.plugins], values, workdir, env, i)
             procs.append(tp)
             if (problem := wait_ready(tp, deadline)):
                 problems.append(problem + ": " + relevant_line(b"".join(tp._err).decode(errors="replace")))
@@ -324,7 +325,7 @@ def run_case(case: Case, libraries: dict[pathlib.Path, pathlib.Path], values: di
             for i, spec in enumerate(case.processes):
                 if spec.background:
                     continue
-                tp = TauProcess(spec, [libraries[p.dir] for p in spec.plugins], values, workdir, env, i)
+                tp = TauProcess(tau, spec, [libraries[p.dir] for p in spec.plugins], values, workdir, env, i)
                 procs.append(tp)
                 foreground.append(tp)
         while any(tp.alive() for tp in foreground):

@@ -8,16 +8,18 @@ import pathlib
 import subprocess
 import time
 
-from . import build, case_log, certs, config, debian_source, results, run
-from .manifest import Case
+from . import build, case_log, certs, debian_source, results, run
+from .config import Config, in_tier
+from .manifest import LIBRARIES, Case, load_apis
 from .results import BUILD_FAIL, FAIL, NOT_RUN, PASS, TIMEOUT, CaseResult
 
 DOCROOT_TEXT = "hello from the tau compat suite\n"
+THREADWATCH = pathlib.Path(__file__).resolve().parent / "threadwatch.c"
 
 
 def build_threadwatch(directory: pathlib.Path) -> pathlib.Path:
-    """Compiles harness/threadwatch.c once into the build cache."""
-    source = config.HARNESS / "threadwatch.c"
+    """Compiles threadwatch.c once into the build cache."""
+    source = THREADWATCH
     target = directory / "libthreadwatch.so"
     if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
         directory.mkdir(parents=True, exist_ok=True)
@@ -28,16 +30,16 @@ def build_threadwatch(directory: pathlib.Path) -> pathlib.Path:
 
 
 class Suite:
-    def __init__(self, workdir: pathlib.Path, cases: list[Case], tier: str,
-                 log_dir: pathlib.Path | None = None):
+    def __init__(self, config: Config, workdir: pathlib.Path, cases: list[Case]):
+        self.config = config
         self.workdir = workdir
-        self.log_dir = log_dir or config.REPORTS / "logs"  # each case's full log, linked from the report
+        self.log_dir = config.reports / "logs"  # each case's full log, linked from the report
         self.cases = cases
-        self.tier = tier
+        self.tier = config.tier
         self.started = time.monotonic()
         self.results: dict[str, CaseResult] = {
-            c.name: CaseResult(c, NOT_RUN, not_run_reason=f"not in the {tier} tier" if not config.in_tier(c.tier, tier)
-                               else "not selected") for c in cases}
+            c.name: CaseResult(c, NOT_RUN, not_run_reason=f"not in the {self.tier} tier"
+                               if not in_tier(c.tier, self.tier) else "not selected") for c in cases}
         self.builds: dict[pathlib.Path, build.Build] = {}
         self.third_party_errors: dict[str, str] = {}
         self.prepared = False
@@ -60,7 +62,7 @@ class Suite:
                         raise debian_source.FetchError(f"{tp.package} is {r.stdout}; the case is pinned to "
                                                        f"{tp.package_version}")
                 else:
-                    debian_source.fetch(tp.source, tp.source_version, config.sources_dir(), say=say)
+                    debian_source.fetch(tp.source, tp.source_version, self.config.sources, say=say)
             except (debian_source.FetchError, OSError) as e:
                 self.third_party_errors[case.name] = f"{case.library} {tp.version}: {e}"
 
@@ -71,7 +73,7 @@ class Suite:
         self.docroot = self.workdir / "docroot"
         self.docroot.mkdir(exist_ok=True)
         (self.docroot / "index.html").write_text(DOCROOT_TEXT)
-        watch = build_threadwatch(config.cache_dir() / "harness")
+        watch = build_threadwatch(self.config.cache / "harness")
         (self.workdir / "runs").mkdir(exist_ok=True)
         link = self.workdir / "runs" / "libthreadwatch.so"
         if not link.exists():
@@ -79,12 +81,12 @@ class Suite:
         self.prepare_third_party(selected, say)
         dirs = [d for c in selected if c.name not in self.third_party_errors for d in c.plugin_dirs]
         start = time.monotonic()
-        self.builds.update(build.build_all(dirs, progress=progress))
+        self.builds.update(build.build_all(self.config, dirs, progress=progress))
         self.build_seconds = time.monotonic() - start
         self.prepared = True
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "TAU_CACHE_DIR": str(config.cache_dir()), "TAU_COMPAT_CERT_DIR": str(self.certs)}
+        return {**os.environ, "TAU_CACHE_DIR": str(self.config.cache), "TAU_COMPAT_CERT_DIR": str(self.certs)}
 
     def values(self, case: Case) -> dict[str, str]:
         v = {"host": run.HOST, "docroot": str(self.docroot), "certs": str(self.certs),
@@ -112,7 +114,7 @@ class Suite:
             r.first_error = self.third_party_errors[case.name]
             return r
         for d in case.plugin_dirs:
-            b = self.builds.get(d) or build.build_one(d)
+            b = self.builds.get(d) or build.build_one(self.config, d)
             self.builds[d] = b
             r.builds.append({"plugin": d.name, "ok": b.ok, "seconds": round(b.seconds, 1),
                              "compiled": b.compiled, "first_error": b.first_error})
@@ -129,7 +131,8 @@ class Suite:
                 r.seconds = time.monotonic() - start
                 return r
         libraries = {d: self.builds[d].library for d in case.plugin_dirs}
-        outcome = run.run_case(case, libraries, values, self.workdir / "runs" / case.name, self.env())
+        outcome = run.run_case(self.config.tau, case, libraries, values, self.workdir / "runs" / case.name,
+                               self.env())
         processes.extend(outcome.processes)
         specs = [p for p in case.processes if p.background] + [p for p in case.processes if not p.background]
         problems = list(outcome.problems)
@@ -156,6 +159,5 @@ class Suite:
         return r
 
     def document(self) -> dict:
-        from .manifest import LIBRARIES, load_apis
-        return results.document(list(self.results.values()), load_apis(), list(LIBRARIES), self.tier,
-                                time.monotonic() - self.started)
+        return results.document(list(self.results.values()), load_apis(self.config.apis), list(LIBRARIES), self.tier,
+                                time.monotonic() - self.started, tau=self.config.tau, peers=self.config.peers)

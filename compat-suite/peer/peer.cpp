@@ -1,25 +1,7 @@
 // peer: a host-driven plugin (process starts a task and returns) that plays the
 // other end of an upstream example in the same tau process, on the same loop.
-// Written on tau.hpp only. Its input line is "peer <mode> <args>...":
-//
-//   tcp-echo-client  PORT WORDS...        send WORDS, expect them echoed
-//   udp-echo-client  PORT WORDS...        one datagram, expect it echoed
-//   http-get         PORT PATH            GET PATH, print status and body
-//   http-post        PORT PATH BODY...    POST BODY (text/plain) to PATH, the same
-//   http-get-post    PORT GET_PATH POST_PATH BODY...
-//                                         GET, then POST on a new connection
-//   ws-echo-client   PORT PATH WORDS...   WebSocket handshake, one text message
-//   chat-client      PORT WORDS...        Asio chat protocol (4-digit length header)
-//   line-client      PORT WORDS...        send "WORDS\n", print the first line back
-//   read-client      PORT COUNT           COUNT times: connect, print all it reads
-//   echo-through     PORT ECHO_PORT WORDS...
-//                                         echo server on ECHO_PORT, and a client
-//                                         sending WORDS to PORT (a proxy to it)
-//   http-server      PORT COUNT WORDS...  answer COUNT requests with WORDS
-//   ws-echo-server   PORT COUNT           accept COUNT WebSocket sessions, echo them
-//   http-echo-server PORT COUNT           answer COUNT requests with JSON naming the
-//                                         method and path, the request's (JSON)
-//                                         body under "body" (null when empty)
+// Written on tau.hpp only. Its input line is "peer <mode> <args>..."; the modes,
+// their arguments and what they do are the table `modes` below.
 //
 // Clients retry connecting for 5 s (the server plugin starts after this one).
 // Servers listen before process returns. Output lines start with "peer: "; the
@@ -30,12 +12,13 @@
 
 #include <openssl/sha.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
-#include <random>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -52,14 +35,6 @@ void say(const char* format, ...) {
   std::fflush(stdout);
   va_end(args);
 }
-
-std::string join(const std::vector<std::string>& words, size_t from) {
-  std::string out;
-  for (size_t i = from; i < words.size(); ++i) out += (out.empty() ? "" : " ") + words[i];
-  return out;
-}
-
-uint16_t port_of(const std::string& text) { return static_cast<uint16_t>(std::stoi(text)); }
 
 tau::task<tau::tcp_stream> connect_with_retry(uint16_t port) {
   for (int attempt = 1;; ++attempt) {
@@ -196,7 +171,7 @@ tau::task<ws_frame> read_frame(reader& in) {
   co_return ws_frame{opcode, payload};
 }
 
-// ---- the modes -----------------------------------------------------------------
+// ---- what the modes do --------------------------------------------------------
 
 tau::task<> tcp_echo_client(uint16_t port, std::string message) {
   tau::tcp_stream s = co_await connect_with_retry(port);
@@ -243,6 +218,11 @@ tau::task<> http_request(uint16_t port, std::string method, std::string path, st
     answer = co_await in.exactly(std::stoul(length));
   while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
   say("body: %s", answer.c_str());
+}
+
+tau::task<> http_get_post(uint16_t port, std::string get_path, std::string post_path, std::string body) {
+  co_await http_request(port, "GET", get_path, "");
+  co_await http_request(port, "POST", post_path, body);
 }
 
 tau::task<> ws_echo_client(uint16_t port, std::string path, std::string message) {
@@ -411,68 +391,118 @@ tau::task<> http_echo_server(tau::tcp_listener listener, int count) {
   }
 }
 
-tau::task<> run(std::vector<std::string> a) {
-  if (a.size() < 3) throw std::invalid_argument("peer: usage: peer <mode> <port> ...");
-  const std::string& mode = a[1];
-  uint16_t port = port_of(a[2]);
-  // Arguments are named locals: GCC 12 destroys temporaries in a co_await
-  // expression twice.
-  std::string words = join(a, 3);
-  std::string path = a.size() > 3 ? a[3] : "/";
-  std::string ws_words = join(a, 4);
-  if (mode == "tcp-echo-client") co_await tcp_echo_client(port, words);
-  else if (mode == "udp-echo-client") co_await udp_echo_client(port, words);
-  else if (mode == "http-get") co_await http_request(port, "GET", path, "");
-  else if (mode == "http-post") co_await http_request(port, "POST", path, join(a, 4));
-  else if (mode == "http-get-post") {
-    std::string post_path = a.at(4), body = join(a, 5);
-    co_await http_request(port, "GET", path, "");
-    co_await http_request(port, "POST", post_path, body);
+// ---- the modes -----------------------------------------------------------------
+
+class arguments;
+
+// A mode of the peer: a row of the table `modes`.
+struct mode {
+  std::string_view name;
+  std::string_view usage;  // its arguments: "peer <name> <usage>"
+  std::string_view what;   // what it does
+  // Reads the arguments and does what must happen before process returns (a server
+  // binds its listener); returns the rest of the work, not yet started.
+  tau::task<> (*start)(const arguments&);
+};
+
+// A mode's arguments: the words after "peer <mode>". A missing or malformed one
+// throws, naming the mode's usage.
+class arguments {
+ public:
+  arguments(const mode& m, std::vector<std::string> words) : mode_(m), words_(std::move(words)) {}
+
+  const std::string& word(size_t i) const {
+    if (i >= words_.size()) usage("missing argument " + std::to_string(i + 1));
+    return words_[i];
   }
-  else if (mode == "ws-echo-client") co_await ws_echo_client(port, path, ws_words);
-  else if (mode == "chat-client") co_await chat_client(port, words);
-  else if (mode == "line-client") co_await line_client(port, words);
-  else if (mode == "read-client") co_await read_client(port, std::stoi(a.at(3)));
-  else throw std::invalid_argument("peer: unknown mode '" + mode + "'");
+  // The words from i on, joined by blanks; empty when there are none.
+  std::string rest(size_t from) const {
+    std::string out;
+    for (size_t i = from; i < words_.size(); ++i) out += (out.empty() ? "" : " ") + words_[i];
+    return out;
+  }
+  int number(size_t i) const {
+    const std::string& text = word(i);
+    try {
+      return std::stoi(text);
+    } catch (const std::logic_error&) {
+      usage("'" + text + "' is not a number");
+    }
+  }
+  uint16_t port(size_t i) const { return static_cast<uint16_t>(number(i)); }
+  // A listener on 127.0.0.1 at the port of argument i, bound now (before the next
+  // plugin's process runs).
+  tau::tcp_listener bind(size_t i) const { return tau::tcp_listener::bind("127.0.0.1", port(i)); }
+  // The same, and says so.
+  tau::tcp_listener listen(size_t i) const {
+    tau::tcp_listener listener = bind(i);
+    say("listening on %s", word(i).c_str());
+    return listener;
+  }
+
+ private:
+  [[noreturn]] void usage(const std::string& problem) const {
+    std::string name(mode_.name);
+    throw std::invalid_argument("peer " + name + ": " + problem + " (usage: peer " + name + " " +
+                                std::string(mode_.usage) + ")");
+  }
+
+  const mode& mode_;
+  std::vector<std::string> words_;
+};
+
+const mode modes[] = {
+    {"tcp-echo-client", "PORT WORDS...", "send WORDS, expect them echoed",
+     [](const arguments& a) { return tcp_echo_client(a.port(0), a.rest(1)); }},
+    {"udp-echo-client", "PORT WORDS...", "one datagram, expect it echoed",
+     [](const arguments& a) { return udp_echo_client(a.port(0), a.rest(1)); }},
+    {"http-get", "PORT PATH", "GET PATH, print status and body",
+     [](const arguments& a) { return http_request(a.port(0), "GET", a.word(1), ""); }},
+    {"http-post", "PORT PATH BODY...", "POST BODY (text/plain) to PATH, print status and body",
+     [](const arguments& a) { return http_request(a.port(0), "POST", a.word(1), a.rest(2)); }},
+    {"http-get-post", "PORT GET_PATH POST_PATH BODY...", "GET, then POST on a new connection",
+     [](const arguments& a) { return http_get_post(a.port(0), a.word(1), a.word(2), a.rest(3)); }},
+    {"ws-echo-client", "PORT PATH WORDS...", "WebSocket handshake, one text message",
+     [](const arguments& a) { return ws_echo_client(a.port(0), a.word(1), a.rest(2)); }},
+    {"chat-client", "PORT WORDS...", "Asio chat protocol (4-digit length header)",
+     [](const arguments& a) { return chat_client(a.port(0), a.rest(1)); }},
+    {"line-client", "PORT WORDS...", "send \"WORDS\\n\", print the first line back",
+     [](const arguments& a) { return line_client(a.port(0), a.rest(1)); }},
+    {"read-client", "PORT COUNT", "COUNT times: connect, print all it reads",
+     [](const arguments& a) { return read_client(a.port(0), a.number(1)); }},
+    {"echo-through", "PORT ECHO_PORT WORDS...",
+     "echo server on ECHO_PORT, and a client sending WORDS to PORT (a proxy to it)",
+     [](const arguments& a) { return echo_through(a.bind(1), a.port(0), a.rest(2)); }},
+    {"http-server", "PORT COUNT WORDS...", "answer COUNT requests with WORDS",
+     [](const arguments& a) { return http_server(a.listen(0), a.number(1), a.rest(2)); }},
+    {"ws-echo-server", "PORT COUNT", "accept COUNT WebSocket sessions, echo them",
+     [](const arguments& a) { return ws_echo_server(a.listen(0), a.number(1)); }},
+    {"http-echo-server", "PORT COUNT",
+     "answer COUNT requests with JSON naming the method and path, the request's (JSON) body under \"body\" "
+     "(null when empty)",
+     [](const arguments& a) { return http_echo_server(a.listen(0), a.number(1)); }},
+};
+
+const mode& find_mode(const std::string& name) {
+  std::string known;
+  for (const mode& m : modes) {
+    if (m.name == name) return m;
+    known += (known.empty() ? "" : ", ") + std::string(m.name);
+  }
+  throw std::invalid_argument("peer: unknown mode '" + name + "' (modes: " + known + ")");
+}
+
+tau::task<> then_done(tau::task<> work) {
+  co_await std::move(work);
   say("done");
 }
 
-tau_task_id http_echo_server_mode(const std::vector<std::string>& a) {
-  auto listener = tau::tcp_listener::bind("127.0.0.1", port_of(a[2]));
-  say("listening on %s", a[2].c_str());
-  return tau::spawn([l = std::move(listener), count = std::stoi(a[3])]() mutable -> tau::task<> {
-           co_await http_echo_server(std::move(l), count);
-           say("done");
-         }).task_id();
-}
-
 tau_task_id process(const uint8_t* data, size_t len) {
-  std::vector<std::string> a =
+  std::vector<std::string> words =
       tau_compat::arguments_for("peer", std::string_view(reinterpret_cast<const char*>(data), len));
-  if (a.size() >= 4 && (a[1] == "http-server" || a[1] == "ws-echo-server")) {
-    // Listen now, before the next plugin's process runs.
-    auto listener = tau::tcp_listener::bind("127.0.0.1", port_of(a[2]));
-    int count = std::stoi(a[3]);
-    say("listening on %s", a[2].c_str());
-    if (a[1] == "http-server")
-      return tau::spawn([l = std::move(listener), count, body = join(a, 4)]() mutable -> tau::task<> {
-               co_await http_server(std::move(l), count, body);
-               say("done");
-             }).task_id();
-    return tau::spawn([l = std::move(listener), count]() mutable -> tau::task<> {
-             co_await ws_echo_server(std::move(l), count);
-             say("done");
-           }).task_id();
-  }
-  if (a.size() >= 4 && a[1] == "http-echo-server") return http_echo_server_mode(a);
-  if (a.size() >= 4 && a[1] == "echo-through") {
-    auto listener = tau::tcp_listener::bind("127.0.0.1", port_of(a[3]));
-    return tau::spawn([l = std::move(listener), port = port_of(a[2]), words = join(a, 4)]() mutable -> tau::task<> {
-             co_await echo_through(std::move(l), port, words);
-             say("done");
-           }).task_id();
-  }
-  return tau::spawn([a]() { return run(a); }).task_id();
+  const mode& m = find_mode(words.size() > 1 ? words[1] : "");
+  arguments a(m, {words.begin() + 2, words.end()});
+  return tau::spawn(then_done(m.start(a))).task_id();
 }
 
 }  // namespace
