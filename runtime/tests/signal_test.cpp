@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -160,6 +162,7 @@ TEST_F(signal_test, a_signal_that_cannot_be_watched_throws) {
     tau::signal_stream bad(0);
     FAIL() << "constructed";
   } catch (const tau::error& e) {
-    EXPECT_LT(e.code(), 0);
+    EXPECT_EQ(e.code(), std::errc::invalid_argument) << e.what();
+    EXPECT_EQ(e.tau_code(), -EINVAL);
   }
 }
