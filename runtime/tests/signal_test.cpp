@@ -39,13 +39,6 @@ void run_until_finished(const tau::join_handle<T>& h) {
 
 tau::task<> recv_once(tau::signal_stream& s) { co_await s.recv(); }
 
-// The same for tau::timeout, which does not compile for task<void> (time.hpp:
-// `co_return inner.take();` needs return_value), hence a value.
-tau::task<bool> recv_once_or_time_out(tau::signal_stream& s) {
-  co_await s.recv();
-  co_return true;
-}
-
 }  // namespace
 
 TEST_F(signal_test, recv_completes_when_another_thread_sends_the_signal) {
@@ -98,7 +91,7 @@ TEST_F(signal_test, deliveries_before_recv_are_remembered_and_coalesce) {
     co_await tau::sleep(20ms);  // the loop takes the deliveries in while nobody awaits
     co_await usr1.recv();       // completes at once
     try {
-      co_await tau::timeout(30ms, recv_once_or_time_out(usr1));
+      co_await tau::timeout(30ms, recv_once(usr1));
     } catch (const tau::timed_out&) {
       second_timed_out = true;  // three deliveries completed one recv()
     }
