@@ -4,8 +4,6 @@ import pathlib
 import re
 import subprocess
 
-# Not `from conftest import REPO`: with pytest/bad_input/conftest.py collected too, the
-# name conftest may be that one.
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
 

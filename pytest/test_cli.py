@@ -9,6 +9,13 @@ def test_help_lists_the_options(tau):
         assert option in r.stdout
 
 
+def test_help_names_every_kind_of_plugin(tau):
+    help_text = " ".join(tau.run("--help").stdout.split())
+    plugin_option = help_text[help_text.index("--plugin"):help_text.index("--input")]
+    for kind in ("a CMake project directory", "a C++ source file (.cpp, .cc, .cxx, .c++)", "a built shared library"):
+        assert kind in plugin_option
+
+
 def test_version(tau):
     r = tau.run("--version")
     assert r.returncode == 0

@@ -73,6 +73,15 @@ def test_single_file_plugin(tau, env, tmp_path):
     assert r.stdout == "Hello, edited!\n"
 
 
+def test_single_file_plugin_may_end_in_cc(tau, env, tmp_path):
+    """--help names .cpp, .cc, .cxx and .c++ as the single-file plugin's endings."""
+    source = tmp_path / "single.cc"
+    shutil.copy(REPO / "plugins" / "hello" / "hello.cpp", source)
+    r = tau.run("--plugin", source, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "Hello from plugin!\n"
+
+
 def test_edited_source_is_rebuilt(tau, env, tmp_path):
     plugin = copy_source("hello", tmp_path)
     assert tau.run("--plugin", plugin, env=env, timeout=300).stdout == "Hello from plugin!\n"

@@ -74,7 +74,7 @@ tau::task<tau::tcp_stream> connect_with_retry(uint16_t port) {
   for (int attempt = 1;; ++attempt) {
     try {
       co_return co_await tau::tcp_stream::connect("127.0.0.1", port);
-    } catch (const std::system_error& e) {
+    } catch (const tau::error& e) {
       if (e.code() != std::errc::connection_refused || attempt == 100) throw;
     }
     co_await tau::sleep(20ms);

@@ -213,7 +213,7 @@ TEST_F(buffered_test, read_some_and_read_exact_pass_through_the_buffer) {
     try {
       co_await reader.read_exact(std::span<char>(after, 1));
       trace.push_back("no error");
-    } catch (const std::system_error& e) {
+    } catch (const tau::error& e) {
       trace.push_back(
           e.code() == std::error_code(tau::tau_error_category::eof, tau::tau_category()) ? "eof" : e.what());
     }

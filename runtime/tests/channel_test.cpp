@@ -276,7 +276,7 @@ TEST_F(channel_test, recv_that_nothing_can_complete_is_stalled) {
     tau::block_on([&]() -> tau::task<> { co_await rx.recv(); });
     FAIL() << "block_on returned";
   } catch (const tau::error& e) {
-    EXPECT_EQ(e.code(), TAU_E_STALLED);
+    EXPECT_EQ(e.tau_code(), TAU_E_STALLED);
   }
   tau::detail::runtime_run();  // the abort block_on requested
   EXPECT_EQ(tau_task_running_count(), 0u);
@@ -291,7 +291,7 @@ TEST_F(channel_test, send_to_a_full_channel_nobody_reads_is_stalled) {
     tau::block_on([&]() -> tau::task<> { co_await tx.send(2); });
     FAIL() << "block_on returned";
   } catch (const tau::error& e) {
-    EXPECT_EQ(e.code(), TAU_E_STALLED);
+    EXPECT_EQ(e.tau_code(), TAU_E_STALLED);
   }
   tau::detail::runtime_run();
   EXPECT_EQ(rx.try_recv(), 1);

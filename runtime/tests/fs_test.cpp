@@ -38,12 +38,12 @@ class fs_test : public runtime_test {
   stdfs::path dir_;
 };
 
-// The what() of the std::system_error that running t throws, or "" when none.
+// The what() of the tau::error that running t throws, or "" when none.
 template <class T>
 std::string error_of(tau::task<T> t, std::errc expected) {
   try {
     tau::block_on(std::move(t));
-  } catch (const std::system_error& e) {
+  } catch (const tau::error& e) {
     EXPECT_EQ(e.code(), expected) << e.what();
     return e.what();
   }

@@ -148,7 +148,7 @@ TEST_F(mutex_test, waiting_for_a_lock_nobody_releases_is_stalled) {
     tau::block_on([&]() -> tau::task<> { auto guard = co_await m.lock(); });
     FAIL() << "block_on returned";
   } catch (const tau::error& e) {
-    EXPECT_EQ(e.code(), TAU_E_STALLED);
+    EXPECT_EQ(e.tau_code(), TAU_E_STALLED);
   }
   tau::detail::runtime_run();  // the abort block_on requested, while m still exists
   held.reset();

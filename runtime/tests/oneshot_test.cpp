@@ -130,7 +130,7 @@ TEST_F(oneshot_test, a_receiver_nothing_can_complete_is_stalled) {
     tau::block_on([&]() -> tau::task<> { co_await rx; });
     FAIL() << "block_on returned";
   } catch (const tau::error& e) {
-    EXPECT_EQ(e.code(), TAU_E_STALLED);
+    EXPECT_EQ(e.tau_code(), TAU_E_STALLED);
   }
   tau::detail::runtime_run();  // the abort block_on requested
   EXPECT_TRUE(tx.send(1));     // the aborted await left the receiver usable

@@ -142,7 +142,7 @@ TEST_F(semaphore_test, waiting_for_permits_nobody_returns_is_stalled) {
     tau::block_on([&]() -> tau::task<> { auto p = co_await s.acquire(); });
     FAIL() << "block_on returned";
   } catch (const tau::error& e) {
-    EXPECT_EQ(e.code(), TAU_E_STALLED);
+    EXPECT_EQ(e.tau_code(), TAU_E_STALLED);
   }
   tau::detail::runtime_run();  // the abort block_on requested, while s still exists
   held.reset();

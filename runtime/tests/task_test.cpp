@@ -92,7 +92,7 @@ TEST_F(task_test, block_on_inside_the_loop_is_an_error_not_a_deadlock) {
     try {
       tau::block_on([]() -> tau::task<> { co_return; });
     } catch (const tau::error& e) {
-      code = e.code();
+      code = e.tau_code();
     }
     co_return;
   });
@@ -112,7 +112,7 @@ TEST_F(task_test, block_on_reports_a_task_that_can_never_finish) {
     tau::block_on(never);
     FAIL() << "block_on returned";
   } catch (const tau::error& e) {
-    EXPECT_EQ(e.code(), TAU_E_STALLED);
+    EXPECT_EQ(e.tau_code(), TAU_E_STALLED);
   }
 }
 

@@ -12,7 +12,7 @@
 // one stream (one task reading, another writing). One task at a time may use each.
 // A read or flush aborted mid-way loses nothing: bytes already received stay in the
 // reader's buffer, bytes not yet sent stay in the writer's. Stream failures throw
-// what tcp_stream throws (std::system_error).
+// what tcp_stream throws (tau::error).
 #pragma once
 
 #include <algorithm>
@@ -101,7 +101,7 @@ class buffered_reader {
     while (!buffer.empty()) {
       size_t n = co_await read_some(buffer);
       if (n == 0)
-        throw std::system_error(tau_error_category::eof, tau_category(), "buffered_reader::read_exact");
+        throw error(std::error_code(tau_error_category::eof, tau_category()), "buffered_reader::read_exact");
       buffer = buffer.subspan(n);
     }
   }

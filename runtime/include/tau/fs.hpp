@@ -1,5 +1,5 @@
 // fs.hpp: whole-file reads and writes on the blocking pool, so the loop never
-// waits on a disk. Failures throw std::system_error with the errno and the path.
+// waits on a disk. Failures throw tau::error (error.hpp) with the errno and the path.
 //
 // Aborting a task that awaits one of these leaves the call to finish on the pool;
 // its result, an error included, is dropped without being reported.
@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "tau/blocking.hpp"
+#include "tau/error.hpp"
 #include "tau/task.hpp"
 
 namespace tau {
@@ -34,8 +35,8 @@ struct file_outcome {
 template <class T>
 T value_or_throw(file_outcome<T>&& outcome, const char* operation, const std::filesystem::path& path) {
   if (outcome.error != 0)
-    throw std::system_error(outcome.error, std::system_category(),
-                            std::string(operation) + " '" + path.string() + "'");
+    throw tau::error(std::error_code(outcome.error, std::system_category()),
+                     std::string(operation) + " '" + path.string() + "'");
   return std::move(outcome.value);
 }
 

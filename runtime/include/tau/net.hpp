@@ -8,9 +8,8 @@
 // At most one task may wait to read and one to write on a socket at a time (a
 // reader task and a writer task can share a stream). A socket must outlive the
 // operations pending on it: a task still waiting when it is destroyed is never
-// resumed. Aborting a waiting task withdraws its wait. Failures throw
-// std::system_error carrying the errno (or a tau_error_category code) and what
-// failed.
+// resumed. Aborting a waiting task withdraws its wait. Failures throw tau::error
+// (error.hpp) carrying the errno (or a tau_error_category code) and what failed.
 #pragma once
 
 #include <arpa/inet.h>
@@ -37,28 +36,11 @@
 #include <utility>
 #include <vector>
 
+#include "tau/error.hpp"
 #include "tau/task.hpp"
 #include "tau/tau.h"
 
 namespace tau {
-
-// Codes that are not errno values: the negative codes of tau.h that are not
-// errnos (a failed lookup's UV_EAI_*, TAU_E_*), named by tau_strerror, and eof.
-class tau_error_category final : public std::error_category {
- public:
-  // A stream ended before read_exact filled its buffer.
-  static constexpr int eof = 1;
-
-  const char* name() const noexcept override { return "tau"; }
-  std::string message(int code) const override {
-    return code == eof ? "unexpected end of stream" : tau_strerror(code);
-  }
-};
-
-inline const std::error_category& tau_category() noexcept {
-  static const tau_error_category category;
-  return category;
-}
 
 // An IPv4 or IPv6 address with a port.
 class socket_address {
@@ -127,14 +109,8 @@ class socket_address {
 
 namespace detail {
 
-// A negative code of tau.h as an error_code: errnos in the system category, the
-// rest (UV_EAI_* from 3000 up, TAU_E_*) in tau's.
-inline std::error_code code_of(int rc) noexcept {
-  return -rc < 3000 ? std::error_code(-rc, std::system_category()) : std::error_code(rc, tau_category());
-}
-
 [[noreturn]] inline void throw_errno(int err, const std::string& what) {
-  throw std::system_error(err, std::system_category(), what);
+  throw error(std::error_code(err, std::system_category()), what);
 }
 
 inline bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK; }
@@ -213,7 +189,7 @@ class watched_socket {
     if (int rc = update_interest(); rc < 0) {
       slot = nullptr;
       update_interest();
-      throw std::system_error(code_of(rc), "watch socket readiness");
+      throw error(rc, "watch socket readiness");
     }
   }
 
@@ -316,11 +292,11 @@ class lookup_awaiter {
     const char* service = service_.empty() ? nullptr : service_.c_str();
     if (int rc = tau_getaddrinfo(&request_, host_.c_str(), service, &hints, &on_resolved, this); rc < 0) {
       request_ = nullptr;
-      throw std::system_error(code_of(rc), "resolve " + describe());
+      throw error(rc, "resolve " + describe());
     }
   }
   std::vector<socket_address> await_resume() const {
-    if (status_ < 0) throw std::system_error(code_of(status_), "resolve " + describe());
+    if (status_ < 0) throw error(status_, "resolve " + describe());
     std::vector<socket_address> addresses;
     for (const addrinfo* ai = result_; ai != nullptr; ai = ai->ai_next) {
       if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
@@ -449,15 +425,15 @@ inline task<tcp_stream> tcp_stream::connect(socket_address address) {
 inline task<tcp_stream> tcp_stream::connect(std::string host, uint16_t port) {
   std::string service = std::to_string(port);
   std::vector<socket_address> addresses = co_await resolve(host, service);
-  std::error_code last = std::make_error_code(std::errc::address_not_available);
+  std::error_code last(EADDRNOTAVAIL, std::system_category());
   for (const socket_address& address : addresses) {
     try {
       co_return co_await connect(address);
-    } catch (const std::system_error& e) {
+    } catch (const error& e) {
       last = e.code();
     }
   }
-  throw std::system_error(last, "connect to " + host + " port " + std::to_string(port));
+  throw error(last, "connect to " + host + " port " + std::to_string(port));
 }
 
 inline task<size_t> tcp_stream::read_some(std::span<char> buffer) {
@@ -475,7 +451,8 @@ inline task<size_t> tcp_stream::read_some(std::span<char> buffer) {
 inline task<> tcp_stream::read_exact(std::span<char> buffer) {
   while (!buffer.empty()) {
     size_t n = co_await read_some(buffer);
-    if (n == 0) throw std::system_error(tau_error_category::eof, tau_category(), "tcp_stream::read_exact");
+    if (n == 0)
+      throw error(std::error_code(tau_error_category::eof, tau_category()), "tcp_stream::read_exact");
     buffer = buffer.subspan(n);
   }
 }
@@ -533,9 +510,8 @@ class tcp_listener {
   static tcp_listener bind(std::string_view address, uint16_t port, int backlog = SOMAXCONN) {
     auto parsed = socket_address::parse(address, port);
     if (!parsed)
-      throw std::system_error(
-          std::make_error_code(std::errc::invalid_argument),
-          "tcp_listener::bind: '" + std::string(address) + "' is not a numeric IP address");
+      detail::throw_errno(EINVAL,
+                          "tcp_listener::bind: '" + std::string(address) + "' is not a numeric IP address");
     return bind(*parsed, backlog);
   }
   static tcp_listener bind(const socket_address& address, int backlog = SOMAXCONN) {
@@ -593,8 +569,8 @@ class udp_socket {
   static udp_socket bind(std::string_view address, uint16_t port) {
     auto parsed = socket_address::parse(address, port);
     if (!parsed)
-      throw std::system_error(std::make_error_code(std::errc::invalid_argument),
-                              "udp_socket::bind: '" + std::string(address) + "' is not a numeric IP address");
+      detail::throw_errno(EINVAL,
+                          "udp_socket::bind: '" + std::string(address) + "' is not a numeric IP address");
     return bind(*parsed);
   }
   static udp_socket bind(const socket_address& address) {

@@ -15,7 +15,8 @@
  *   plugin code below them on the stack: never from inside the tau_* call that
  *   registered or triggered them. A callback may therefore resume a coroutine
  *   directly.
- * - Errors are negative integers: libuv's (negative errno) or the TAU_E_* below.
+ * - Errors are negative integers: libuv's (negative errno, or UV_EAI_* from a
+ *   lookup) or the TAU_E_* below (TAU_ERRNO_LIMIT tells them apart).
  *   tau_strerror() names any of them.
  * - No C++ type crosses this header, and no exception may cross it: a callback
  *   must not throw.
@@ -39,6 +40,13 @@ extern "C" {
 #else
 #define TAU_API
 #endif
+
+/* Error codes. A failing call returns a negative code c. When -c < TAU_ERRNO_LIMIT,
+ * c is a negated errno value (libuv's UV_E* codes are -errno on Linux). From
+ * -TAU_ERRNO_LIMIT down, c is no errno value: libuv's UV_EAI_* (a failed name
+ * lookup, -3000 to -3014), the TAU_E_* below, or one of libuv's few codes that
+ * have no errno (UV_EOF). */
+#define TAU_ERRNO_LIMIT 3000
 
 /* Error codes that are not errno values. */
 #define TAU_E_WRONG_THREAD (-4001) /* called off the loop thread */

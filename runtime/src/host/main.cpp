@@ -382,8 +382,8 @@ int main(int argc, char** argv) {
   bool info = false;
   load_options load;
   app.add_option("-p,--plugin", plugins,
-                 "Plugin to load and run (repeatable): a CMake project directory, a .cpp file or a built shared "
-                 "library");
+                 "Plugin to load and run (repeatable): a CMake project directory, a C++ source file (.cpp, .cc, "
+                 ".cxx, .c++) or a built shared library");
   auto* input_opt = app.add_option("--input", input, "Bytes handed to every plugin's process hook");
   std::vector<std::string> args_strings;
   auto* args_opt = app.add_option("--args", args_strings,
@@ -415,8 +415,8 @@ int main(int argc, char** argv) {
                "needs (plugin_cflags, plugin_ldflags)")
       ->needs("--info");
   app.footer(
-      "A plugin is a CMake project directory, a single .cpp file (both compiled with this\n"
-      "host's compiler and flags, cached in the build cache), or a built shared library.\n"
+      "A plugin is a CMake project directory, a single C++ source file (both compiled with\n"
+      "this host's compiler and flags, cached in the build cache), or a built shared library.\n"
       "A source that defines main and no plugin_init is a program: its main runs on a\n"
       "thread of its own, its handlers on the loop; `tau --plugin PROG -- ARG...` (or\n"
       "--args \"ARG...\" after its --plugin) gives it arguments.\n"
@@ -438,7 +438,7 @@ int main(int argc, char** argv) {
       ->option_text("NAME");
   std::vector<std::string> build_sources;
   auto* build = app.add_subcommand("build", "Compile plugin sources into the build cache without running them");
-  build->add_option("source", build_sources, "CMake project directory or .cpp file")->required();
+  build->add_option("source", build_sources, "CMake project directory or C++ source file")->required();
   std::vector<std::string> clean_sources;
   auto* clean = app.add_subcommand("clean", "Remove the build cache, or only the entries of the given sources");
   clean->add_option("source", clean_sources, "Plugin sources whose builds to remove");
