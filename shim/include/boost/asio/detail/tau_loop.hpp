@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -184,6 +185,18 @@ inline const boost::system::error_category& tau_category()
 inline boost::system::error_code make_tau_error(tau_errc e)
 {
   return boost::system::error_code(static_cast<int>(e), tau_category());
+}
+
+// A failed tau_* call's negative code as Asio sees it: an errno in the system
+// category, the host shutting down as host_shutdown; any other tau code (not
+// expected from the calls the shim makes) as EIO.
+inline boost::system::error_code error_of_tau_code(int rc)
+{
+  if (-rc < TAU_ERRNO_LIMIT)
+    return boost::system::error_code(-rc, boost::system::system_category());
+  if (rc == TAU_E_SHUTDOWN)
+    return make_tau_error(tau_errc::host_shutdown);
+  return boost::system::error_code(EIO, boost::system::system_category());
 }
 
 } // namespace detail

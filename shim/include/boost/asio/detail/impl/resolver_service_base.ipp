@@ -188,8 +188,7 @@ void resolver_service_base::submit(pool_state* state, resolve_op* op)
   if (rc != 0)
   {
     delete job;
-    op->ec_ = boost::system::error_code(-rc,
-        boost::asio::error::get_system_category());
+    op->ec_ = error_of_tau_code(rc);
     state->sched.post_deferred_completion(op);
     tau_resolver::job_finished(state->mutex, state->idle, state->running);
   }

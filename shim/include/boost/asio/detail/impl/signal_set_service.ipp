@@ -168,8 +168,7 @@ boost::system::error_code signal_set_service::add(
       if (int rc = update_watch(signal_number))
       {
         --state->registration_count_[signal_number];
-        ec = boost::system::error_code(-rc,
-            boost::asio::error::get_system_category());
+        ec = error_of_tau_code(rc);
         delete new_registration;
         return ec;
       }
