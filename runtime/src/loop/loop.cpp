@@ -120,6 +120,7 @@ void runtime_init() {
   state.after_wait.data = nullptr;
   uv_check_start(&state.after_wait, on_after_wait);
   uv_unref(reinterpret_cast<uv_handle_t*>(&state.after_wait));
+  timers_init();
   state.holds = 0;
   state.run_depth = 0;
   state.initialized = true;
@@ -161,6 +162,7 @@ void runtime_close() {
   flush_deferred_poll_stops();
   tasks_reset();
   signals_reset();
+  timers_reset();
   // Handles owned by subsystems free themselves in their close callbacks; handles
   // nobody stopped are closed here without a callback.
   uv_walk(&state.loop, close_any, nullptr);
@@ -204,7 +206,6 @@ void drop_posts_into(owner_id owner) {
 }
 
 std::vector<const char*> close_handles_of(owner_id owner) {
-  std::vector<handle_wrapper*> open;
   auto collect = [](uv_handle_t* h, void* arg) {
     auto& [owner, wrappers] = *static_cast<std::pair<owner_id, std::vector<handle_wrapper*>>*>(arg);
     if (h->data == nullptr || uv_is_closing(h)) return;
@@ -213,7 +214,7 @@ std::vector<const char*> close_handles_of(owner_id owner) {
   };
   std::pair<owner_id, std::vector<handle_wrapper*>> found{owner, {}};
   uv_walk(&state.loop, collect, &found);
-  std::vector<const char*> kinds;
+  std::vector<const char*> kinds = stop_timers_of(owner);
   for (handle_wrapper* w : found.second) {
     kinds.push_back(w->kind());
     w->stop();

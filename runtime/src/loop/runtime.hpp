@@ -113,14 +113,15 @@ struct callback_target {
 
 // Base of every wrapper that owns a libuv handle; handle->data points to it, so
 // runtime_close can free the wrappers of handles a plugin never stopped, and
-// unloading a plugin can close the handles it left open.
+// unloading a plugin can close the handles it left open. (Timers own no handle of
+// their own: timer.cpp keeps them.)
 struct handle_wrapper {
   virtual ~handle_wrapper() = default;
   // The plugin a handle belongs to; the host's own handles: host_owner.
   virtual owner_id owner() const { return host_owner; }
-  // What it is, for reports ("timer"); nullptr for the host's own.
+  // What it is, for reports ("descriptor watch"); nullptr for the host's own.
   virtual const char* kind() const { return nullptr; }
-  // Stops and closes it as its owner would (tau_timer_stop, ...). Loop thread.
+  // Stops and closes it as its owner would (tau_poll_stop, ...). Loop thread.
   virtual void stop() {}
 };
 // uv_close callback that deletes the handle's wrapper.
@@ -149,6 +150,14 @@ bool guarded_call(owner_id owner, const char* what, F&& f) noexcept {
   }
   return false;
 }
+
+// ---- timer.cpp ---------------------------------------------------------------
+
+// Sets up the one libuv timer all tau timers share (runtime_init).
+void timers_init();
+// Frees every timer not stopped yet, without calling back (runtime_close, before the
+// loop's handles are closed).
+void timers_reset();
 
 // ---- poll.cpp ----------------------------------------------------------------
 
@@ -220,12 +229,16 @@ void end_owner(owner_id owner);
 // would: posted callbacks whose function is in its library (loop.cpp; before
 // forget_plugin_library), its join callbacks and task records (task.cpp), its
 // lookups in flight (dns.cpp), its shutdown watches (shutdown.cpp), and its handles
-// still open (closed; what each was, one entry per handle, is returned).
+// and timers still open (closed; what each was, one entry per handle or timer, is
+// returned: "timer", "descriptor watch", ...).
 void drop_posts_into(owner_id owner);
 void forget_tasks_of(owner_id owner);
 void cancel_lookups_of(owner_id owner);
 void forget_shutdown_watches_of(owner_id owner);
 std::vector<const char*> close_handles_of(owner_id owner);
+// Its timers not stopped yet, pending or fired (timer.cpp): stopped as by
+// tau_timer_stop; one "timer" per timer. close_handles_of includes them.
+std::vector<const char*> stop_timers_of(owner_id owner);
 // The owner's descriptor watches on these descriptors see no more readiness (poll.cpp):
 // the descriptors were handed over to the plugin's next build. Loop thread.
 void freeze_descriptor_watches(owner_id owner, const std::vector<int>& fds);
