@@ -31,7 +31,6 @@ namespace tau_scheduler {
 // Handlers a drain runs before it lets the loop poll for I/O again.
 const std::size_t drain_budget = 1024;
 
-
 inline void destroy_all(op_queue<scheduler_operation>& ops)
 {
   while (scheduler_operation* o = ops.front())
