@@ -2,6 +2,7 @@
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import tempfile
 
@@ -100,10 +101,15 @@ def stray_processes(tau, env) -> list[str]:
         try:
             exe = os.readlink(proc / "exe")
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = next(line for line in (proc / "status").read_text().splitlines() if line.startswith("State:"))
-        except (OSError, StopIteration):
+            status = dict(line.split(":", 1) for line in (proc / "status").read_text().splitlines() if ":" in line)
+        except OSError:
             continue  # ended meanwhile, or not ours to read
-        if "Z (zombie)" in state:
+        if "Z (zombie)" in status.get("State", ""):
+            continue
+        # Killed and on its way out: tau's watchdog process gets a SIGKILL when tau
+        # ends (PR_SET_PDEATHSIG), and may not have run since.
+        pending = int(status.get("SigPnd", "0"), 16) | int(status.get("ShdPnd", "0"), 16)
+        if pending & (1 << (signal.SIGKILL - 1)):
             continue
         if exe == str(tau.binary) or (cache and cache in cmdline):
             found.append(f"{proc.name}: {cmdline.strip()}")

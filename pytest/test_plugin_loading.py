@@ -52,3 +52,32 @@ extern "C" void plugin_destroy() { std::printf("seed-style plugin destroyed\\n")
     assert r.returncode == 0, r.stderr
     assert r.stdout == "seed-style plugin ran\nseed-style plugin destroyed\n"
 
+
+
+def test_a_plugin_that_starts_no_thread_runs_in_a_single_threaded_process(tau, env, tmp_path):
+    # The watchdog is a process, not a thread (watchdog.cpp): so glibc keeps its
+    # single-threaded fast paths (malloc, mutexes, shared_ptr counts) for the plugin.
+    source = tmp_path / "single_threaded.cpp"
+    source.write_text("""
+#include <tau/plugin.h>
+#include <sys/single_threaded.h>
+#include <dirent.h>
+#include <cstdio>
+static int threads() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+    closedir(d);
+  }
+  return n;
+}
+static tau_task_id process(const uint8_t*, size_t) {
+  std::printf("threads=%d single_threaded=%d\\n", threads(), int(__libc_single_threaded));
+  return 0;
+}
+extern "C" int plugin_init(PluginHooks* hooks) { hooks->process = process; return 0; }
+extern "C" void plugin_destroy() {}
+""")
+    r = tau.run("--watchdog", "10", "--plugin", source, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "threads=1 single_threaded=1\n"

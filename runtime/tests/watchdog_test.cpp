@@ -1,6 +1,10 @@
 // Tests of watchdog.cpp: plugin code that keeps the loop thread is reported with its
 // plugin and hook; a loop that waits for events, or host code, is not.
+#include <dirent.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <fstream>
 #include <string>
 
 #include "runtime_fixture.hpp"
@@ -36,6 +40,32 @@ running_code spin_until_reported() {
   return stuck;
 }
 
+// Entries of /proc/DIR other than . and ..
+size_t entries(const std::string& dir) {
+  size_t n = 0;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+    closedir(d);
+  }
+  return n;
+}
+
+// Live processes named tau:watchdog whose parent is this process.
+int watchdog_processes() {
+  int found = 0;
+  DIR* proc = opendir("/proc");
+  while (dirent* e = proc != nullptr ? readdir(proc) : nullptr) {
+    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+    std::string pid, comm, state;
+    long parent = 0;
+    // Fields: pid (comm) state ppid; the name has no blanks here.
+    if (stat >> pid >> comm >> state >> parent && comm == "(tau:watchdog)" && state != "Z" && parent == getpid())
+      ++found;
+  }
+  if (proc != nullptr) closedir(proc);
+  return found;
+}
+
 void spin_for(std::chrono::milliseconds duration) {
   auto end = std::chrono::steady_clock::now() + duration;
   while (std::chrono::steady_clock::now() < end) {
@@ -55,6 +85,21 @@ TEST_F(watchdog_test, reports_the_plugin_and_hook_that_keep_the_loop) {
   EXPECT_NE(stop().find("tau: plugin 'libstuck.so' has been running its process hook for 0.02 s without "
                         "returning to the loop (a busy loop or a blocking call?)\n"),
             std::string::npos);
+}
+
+// A process, not a thread: a host with one thread keeps glibc's single-threaded
+// paths for its plugins. The report above named a plugin registered after the fork.
+TEST_F(watchdog_test, is_a_process_of_its_own_that_stop_ends) {
+  EXPECT_EQ(watchdog_processes(), 1);
+  std::string written = stop();
+  EXPECT_EQ(watchdog_processes(), 0);  // ended and reaped
+  size_t threads = entries("/proc/self/task");
+  watchdog_start(period_ms);
+  EXPECT_EQ(watchdog_processes(), 1);
+  EXPECT_EQ(entries("/proc/self/task"), threads);
+  watchdog_stop();
+  EXPECT_EQ(watchdog_processes(), 0);
+  EXPECT_EQ(written, "");
 }
 
 TEST_F(watchdog_test, names_the_innermost_callback) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "runtime.hpp"
 
@@ -36,8 +37,14 @@ struct owner_record {
 
 // Append-only: an entry is complete before the count that covers it is published.
 // After runtime_close owner ids start again; the newest record of an id wins.
-owner_record g_owners[max_owners];
-std::atomic<size_t> g_owner_count{0};
+// Shared with the watchdog process, which names the plugins loaded after its fork.
+struct owner_table {
+  owner_record owners[max_owners];
+  std::atomic<size_t> count{0};
+};
+owner_table& g_owner_table = *new (memory_shared_with_watchdog(sizeof(owner_table))) owner_table{};
+owner_record* const g_owners = g_owner_table.owners;
+std::atomic<size_t>& g_owner_count = g_owner_table.count;
 
 // The handlers that were there before ours (SIG_DFL, or AddressSanitizer's).
 struct sigaction g_previous[NSIG];

@@ -81,7 +81,8 @@ class owner_scope {
 
 // The plugin code a thread runs now: whose, and what (the hook or callback kind:
 // "process", "timer callback", "plugin thread", ...; nullptr outside plugin code).
-// The crash report, the exit() report and the watchdog name it.
+// The crash report, the exit() report and the watchdog name it. what is a string
+// literal of the host: the watchdog process reads it at the same address.
 struct running_code {
   owner_id owner = host_owner;
   const char* what = nullptr;
@@ -303,10 +304,15 @@ class report_line {
 // the loop waiting for events is {host_owner, nullptr}. Loop thread, at every
 // callback's entry and exit.
 void watchdog_note(running_code code);
-// Starts a thread that reports plugin code keeping the loop thread for period_ms
-// or longer without returning to the loop, and again every period while it does.
+// Starts a process (forked: tau keeps no thread of its own) that reports plugin
+// code keeping the loop thread for period_ms or longer without returning to the
+// loop, and again every period while it does. Call it before plugins load.
 void watchdog_start(uint64_t period_ms);
+// Ends the watchdog process, after any line it is writing.
 void watchdog_stop();
+// Memory (MAP_SHARED) that the watchdog process sees as the host changes it
+// after the fork: what the loop runs, the owners' names. Static initializers take it.
+void* memory_shared_with_watchdog(size_t size);
 // Whether the watchdog has reported the loop stuck in plugin code that is still
 // running; if so, sets code to it. Async-signal-safe.
 bool loop_stuck(running_code& code);
