@@ -64,6 +64,7 @@ def test_poll_outside_the_loop_polls_for_io_and_inside_runs_only_what_is_queued(
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "poll from process: accepted=1 after 1 handler(s)",
+        "posted before polling: poll_one ran 1 (1 ran), poll ran 2 (3 ran)",
         "poll inside a handler: ran 0",
     ]
 

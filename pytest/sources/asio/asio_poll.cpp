@@ -1,7 +1,8 @@
 // poll() outside the running loop polls for I/O without blocking, as Asio's does:
 // called from process() (the loop thread, outside the loop), it lets the loop take
 // one turn, so an accept whose connection is already queued completes in it. Inside
-// a handler it runs only what is already queued.
+// a handler it runs only what is already queued. Either way it counts, and
+// poll_one() runs, only the handlers it ran.
 #include <boost/asio.hpp>
 #include <tau/plugin.h>
 
@@ -22,6 +23,17 @@ tau_task_id process(const uint8_t*, size_t) {
   std::size_t ran = 0;
   for (int i = 0; i < 3 && !accepted; ++i) ran += io.poll();
   std::printf("poll from process: accepted=%d after %zu handler(s)\n", accepted ? 1 : 0, ran);
+
+  // Handlers posted before the turn are poll's to run and count, not the loop's:
+  // poll_one() runs one of them, poll() the rest.
+  io.restart();
+  int posted_ran = 0;
+  for (int i = 0; i < 3; ++i) asio::post(io, [&] { ++posted_ran; });
+  std::size_t one = io.poll_one();
+  int ran_by_one = posted_ran;
+  std::size_t rest = io.poll();
+  std::printf("posted before polling: poll_one ran %zu (%d ran), poll ran %zu (%d ran)\n", one, ran_by_one, rest,
+              posted_ran);
 
   io.restart();
   std::size_t inside = 1;

@@ -305,6 +305,11 @@ private:
   // Whether handlers run only while a runner is inside run() (Asio's rule).
   bool run_gated_;
 
+  // poll() calls waiting for their loop turn: meanwhile the loop's drains leave
+  // the handlers to them, for poll() to count and poll_one() to run only one.
+  // Guarded by token_->mutex.
+  int polls_waiting_;
+
   // The threads inside run()/run_one()/wait_one(), oldest first, and their count
   // (readable without the lock).
   runner* runners_;

@@ -56,6 +56,7 @@ scheduler::scheduler(boost::asio::execution_context& ctx,
     host_shutdown_(false),
     concurrency_hint_(concurrency_hint),
     run_gated_(!tau_on_loop_thread()),
+    polls_waiting_(0),
     runners_(0),
     runner_count_(0),
     private_work_(0)
@@ -242,8 +243,16 @@ std::size_t scheduler::poll_after_turn(std::size_t max)
   t->count = 0;
   t->refs.store(2);
   token_->ref();
+  {
+    std::lock_guard<std::mutex> lock(token_->mutex);
+    ++polls_waiting_;
+  }
   if (tau_post(&scheduler::on_poll_turn, t) != 0)
   {
+    {
+      std::lock_guard<std::mutex> lock(token_->mutex);
+      --polls_waiting_;
+    }
     t->release();
     t->release();
     return 0;  // the host is shutting down
@@ -292,6 +301,8 @@ void scheduler::on_poll_turn_timer(void* p)
   {
     std::lock_guard<std::mutex> lock(token->mutex);
     s = static_cast<scheduler*>(token->enter_locked());
+    if (s)
+      --s->polls_waiting_;
   }
   std::size_t n = 0;
   std::exception_ptr error;
@@ -556,7 +567,7 @@ std::size_t scheduler::drain(std::size_t max, std::exception_ptr& error)
 
 std::size_t scheduler::drain_allowance() const
 {
-  if (stopped_ || shutdown_ || host_shutdown_)
+  if (stopped_ || shutdown_ || host_shutdown_ || polls_waiting_ > 0)
     return 0;
   if (!run_gated_)
     return tau_scheduler::drain_budget;
