@@ -168,3 +168,9 @@ def test_signal_ends_a_use_future_wait_inside_a_process_hook(tau, env):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert out == "wait ended: tau.asio: the tau host is shutting down (SIGINT/SIGTERM): the wait can never end\n"
+
+
+def test_timers_fire_in_deadline_order_after_cancels_and_moves(tau, env):
+    r = tau.run_plugins(env, ASIO / "asio_timer_order.cpp", timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "fired 2400 in deadline order: yes; aborted 1200 (cancelled 600, moved 600)\n"
