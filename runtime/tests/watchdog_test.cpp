@@ -1,11 +1,13 @@
 // Tests of watchdog.cpp: plugin code that keeps the loop thread is reported with its
 // plugin and hook; a loop that waits for events, or host code, is not.
 #include <dirent.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "runtime_fixture.hpp"
 #include "tau/tau.h"
@@ -51,16 +53,17 @@ size_t entries(const std::string& dir) {
 }
 
 // Live processes named tau:watchdog whose parent is this process.
-int watchdog_processes() {
-  int found = 0;
+std::vector<pid_t> watchdog_processes() {
+  std::vector<pid_t> found;
   DIR* proc = opendir("/proc");
   while (dirent* e = proc != nullptr ? readdir(proc) : nullptr) {
     std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
-    std::string pid, comm, state;
+    std::string comm, state;
+    pid_t pid = 0;
     long parent = 0;
     // Fields: pid (comm) state ppid; the name has no blanks here.
     if (stat >> pid >> comm >> state >> parent && comm == "(tau:watchdog)" && state != "Z" && parent == getpid())
-      ++found;
+      found.push_back(pid);
   }
   if (proc != nullptr) closedir(proc);
   return found;
@@ -90,16 +93,28 @@ TEST_F(watchdog_test, reports_the_plugin_and_hook_that_keep_the_loop) {
 // A process, not a thread: a host with one thread keeps glibc's single-threaded
 // paths for its plugins. The report above named a plugin registered after the fork.
 TEST_F(watchdog_test, is_a_process_of_its_own_that_stop_ends) {
-  EXPECT_EQ(watchdog_processes(), 1);
+  EXPECT_EQ(watchdog_processes().size(), 1u);
   std::string written = stop();
-  EXPECT_EQ(watchdog_processes(), 0);  // ended and reaped
+  EXPECT_EQ(watchdog_processes().size(), 0u);  // ended and reaped
   size_t threads = entries("/proc/self/task");
   watchdog_start(period_ms);
-  EXPECT_EQ(watchdog_processes(), 1);
+  EXPECT_EQ(watchdog_processes().size(), 1u);
   EXPECT_EQ(entries("/proc/self/task"), threads);
   watchdog_stop();
-  EXPECT_EQ(watchdog_processes(), 0);
+  EXPECT_EQ(watchdog_processes().size(), 0u);
   EXPECT_EQ(written, "");
+}
+
+// Telling a watchdog that was killed to end raises no SIGPIPE in the host.
+TEST_F(watchdog_test, stopping_one_that_died_is_harmless) {
+  std::vector<pid_t> watchdogs = watchdog_processes();
+  ASSERT_EQ(watchdogs.size(), 1u);
+  ASSERT_EQ(kill(watchdogs[0], SIGKILL), 0);
+  // Dead (a zombie until stop reaps it), and its end of the socket closed.
+  while (!watchdog_processes().empty()) {
+  }
+  EXPECT_EQ(stop(), "");
+  EXPECT_EQ(watchdog_processes().size(), 0u);
 }
 
 TEST_F(watchdog_test, names_the_innermost_callback) {

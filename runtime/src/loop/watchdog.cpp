@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,9 +51,10 @@ bool g_memory_private = false;
 
 shared_state& g_shared = *new (memory_shared_with_watchdog(sizeof(shared_state))) shared_state;
 
-// The watchdog process, and the pipe that tells it to end (0: none running).
+// The watchdog process (0: none running), and the socket that tells it to end: a
+// socket rather than a pipe, so that telling one that died raises no SIGPIPE.
 pid_t g_watchdog_pid = 0;
-int g_stop_pipe = -1;
+int g_stop_socket = -1;
 
 struct sample {
   uint64_t generation;
@@ -84,10 +86,10 @@ void report_stuck(const sample& s, std::chrono::milliseconds stuck_for) {
   g_shared.stuck_generation.store(s.generation, std::memory_order_release);
 }
 
-// The watchdog process: ends when told (stop_pipe readable or closed) or when its
+// The watchdog process: ends when told (stop_socket readable or closed) or when its
 // parent does. Only async-signal-safe calls here: a parent with threads (a test
 // binary under a sanitizer) forked it.
-[[noreturn]] void watch(std::chrono::milliseconds period, pid_t parent, int stop_pipe, int ready_pipe) {
+[[noreturn]] void watch(std::chrono::milliseconds period, pid_t parent, int stop_socket, int ready_pipe) {
   prctl(PR_SET_NAME, "tau:watchdog");
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(0);
@@ -97,9 +99,9 @@ void report_stuck(const sample& s, std::chrono::milliseconds stuck_for) {
   // Keep no descriptor of the host's alive but stderr (a pipe's reader would wait
   // for our copy of its end), and no handler of the host's: a Ctrl-C reaches the
   // whole process group, and it is the host's to act on.
-  constexpr int kept_stop_pipe = STDERR_FILENO + 1;
-  dup2(stop_pipe, kept_stop_pipe);
-  if (stop_pipe == STDERR_FILENO) close(STDERR_FILENO);  // the host had no stderr
+  constexpr int kept_stop_socket = STDERR_FILENO + 1;
+  dup2(stop_socket, kept_stop_socket);
+  if (stop_socket == STDERR_FILENO) close(STDERR_FILENO);  // the host had no stderr
   for (int signum = 1; signum < NSIG; ++signum) {
     bool ignore = signum == SIGINT || signum == SIGTERM || signum == SIGHUP || signum == SIGQUIT || signum == SIGPIPE;
     struct sigaction action{};
@@ -107,7 +109,7 @@ void report_stuck(const sample& s, std::chrono::milliseconds stuck_for) {
     sigaction(signum, &action, nullptr);
   }
   close_range(0, STDERR_FILENO - 1, 0);
-  close_range(kept_stop_pipe + 1, ~0U, 0);
+  close_range(kept_stop_socket + 1, ~0U, 0);
 
   using clock = std::chrono::steady_clock;
   // Samples four times a period: a callback is reported between one period and a
@@ -116,7 +118,7 @@ void report_stuck(const sample& s, std::chrono::milliseconds stuck_for) {
   uint64_t seen = UINT64_MAX;
   clock::time_point since;
   int reported = 0;
-  pollfd stop{kept_stop_pipe, POLLIN, 0};
+  pollfd stop{kept_stop_socket, POLLIN, 0};
   for (;;) {
     int ready = poll(&stop, 1, static_cast<int>(tick.count()));
     if (ready > 0) _exit(0);
@@ -174,7 +176,7 @@ void watchdog_start(uint64_t period_ms) {
     line << "tau: no watchdog (" << why << ")";
     line.write();
   };
-  if (pipe2(stop, O_CLOEXEC) != 0) return refused(std::strerror(errno));
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stop) != 0) return refused(std::strerror(errno));
   if (pipe2(ready, O_CLOEXEC) != 0) {
     int error = errno;
     close(stop[0]);
@@ -203,20 +205,20 @@ void watchdog_start(uint64_t period_ms) {
     return refused(pid < 0 ? std::strerror(fork_error) : "its process ended at start");
   }
   g_watchdog_pid = pid;
-  g_stop_pipe = stop[1];
+  g_stop_socket = stop[1];
 }
 
 void watchdog_stop() {
   if (g_watchdog_pid == 0) return;
   // The byte wakes the watchdog, which ends after the line it may be writing
-  // (closing alone would not do while a plugin's forked child holds the pipe).
+  // (closing alone would not do while a plugin's forked child holds the socket).
   char byte = 0;
-  if (write(g_stop_pipe, &byte, 1) != 1) kill(g_watchdog_pid, SIGKILL);
-  close(g_stop_pipe);
+  if (send(g_stop_socket, &byte, 1, MSG_NOSIGNAL) != 1) kill(g_watchdog_pid, SIGKILL);
+  close(g_stop_socket);
   while (waitpid(g_watchdog_pid, nullptr, 0) < 0 && errno == EINTR) {
   }
   g_watchdog_pid = 0;
-  g_stop_pipe = -1;
+  g_stop_socket = -1;
   g_shared.stuck_generation.store(0, std::memory_order_relaxed);
 }
 
